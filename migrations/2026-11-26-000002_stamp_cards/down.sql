@@ -1,0 +1,4 @@
+DROP TABLE idempotency_keys;
+DROP TABLE redemptions;
+DROP TABLE stamp_events;
+DROP TABLE cards;

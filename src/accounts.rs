@@ -1,0 +1,149 @@
+//! Account rules shared by the HTTP routes and the command line: what a valid new account is,
+//! and how it is stored.
+
+use diesel::PgConnection;
+use serde::Deserialize;
+use uuid::Uuid;
+use validator::{Validate, ValidationErrors};
+
+use crate::auth::password_rules;
+use crate::error::ApiError;
+use crate::fields::{self, normalise_username, parse_phone, username_key};
+use crate::models::user::{NewUser, ProfileChange, Role, User};
+
+/// `POST /api/v1/users`. A `role` in the body is ignored: there is no field for it.
+#[derive(Debug, Default, Deserialize, Validate)]
+pub struct Signup {
+    #[validate(required, custom(function = "fields::validate_username"))]
+    pub username: Option<String>,
+    #[validate(required)]
+    pub password: Option<String>,
+    #[validate(custom(function = "fields::validate_email"))]
+    pub email: Option<String>,
+    #[validate(custom(function = "fields::validate_phone"))]
+    pub phone: Option<String>,
+}
+
+impl Signup {
+    /// All rules at once, so that a client sees every bad field in one 422.
+    pub fn check(&self) -> Result<(), ApiError> {
+        let mut errors = self.validate().err().unwrap_or_default();
+        if let (Some(password), username) = (&self.password, self.username.as_deref().unwrap_or("")) {
+            if let Err(err) = password_rules::check(password, &normalise_username(username)) {
+                errors.add("password", err);
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.into())
+        }
+    }
+
+    /// The row to insert, once checked and hashed.
+    pub fn into_new_user(self, password_hash: String, role: Role) -> NewUser {
+        let username = normalise_username(self.username.as_deref().unwrap_or_default());
+        NewUser {
+            id: Uuid::new_v4(),
+            username_key: username_key(&username),
+            username,
+            email: self.email.map(|e| e.trim().to_owned()),
+            phone: self.phone.as_deref().and_then(parse_phone),
+            password_hash,
+            role: role.as_str().to_owned(),
+        }
+    }
+}
+
+/// A profile change: `username`, `email`, `phone`; JSON `null` clears email or phone.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProfilePatch {
+    pub username: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub phone: Option<Option<String>>,
+}
+
+/// Tells a field that is `null` (`Some(None)`) from one that is absent (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+impl Validate for ProfilePatch {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if let Some(Err(e)) = self.username.as_deref().map(fields::validate_username) {
+            errors.add("username", e);
+        }
+        if let Some(Some(Err(e))) = self.email.as_ref().map(|e| e.as_deref().map(fields::validate_email)) {
+            errors.add("email", e);
+        }
+        if let Some(Some(Err(e))) = self.phone.as_ref().map(|p| p.as_deref().map(fields::validate_phone)) {
+            errors.add("phone", e);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+impl ProfilePatch {
+    pub fn into_change(self) -> ProfileChange {
+        let username = self.username.as_deref().map(normalise_username);
+        ProfileChange {
+            username_key: username.as_deref().map(username_key),
+            username,
+            email: self.email.map(|e| e.map(|e| e.trim().to_owned())),
+            phone: self.phone.map(|p| p.as_deref().and_then(parse_phone)),
+            ..ProfileChange::default()
+        }
+    }
+}
+
+/// Creates a user from the command line (the blocking way: there is no async worker to spare).
+pub fn create_user_sync(
+    conn: &mut PgConnection,
+    username: &str,
+    password: &str,
+    email: Option<&str>,
+    phone: Option<&str>,
+    role: &str,
+    cost: u32,
+) -> anyhow::Result<User> {
+    let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role must be customer, staff or admin"))?;
+    let signup = Signup {
+        username: Some(username.to_owned()),
+        password: Some(password.to_owned()),
+        email: email.map(str::to_owned),
+        phone: phone.map(str::to_owned),
+    };
+    signup.check().map_err(describe)?;
+    let hash = bcrypt::non_truncating_hash(password, cost)?;
+    User::insert(conn, signup.into_new_user(hash, role)).map_err(describe)
+}
+
+/// Changes a user's role from the command line.
+pub fn set_role_sync(conn: &mut PgConnection, username: &str, role: &str) -> anyhow::Result<User> {
+    let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role must be customer, staff or admin"))?;
+    let key = username_key(&normalise_username(username));
+    let user = User::find_by_username_key(conn, &key)
+        .map_err(describe)?
+        .ok_or_else(|| anyhow::anyhow!("no user {username:?}"))?;
+    let change = ProfileChange { role: Some(role.as_str().to_owned()), ..ProfileChange::default() };
+    User::update(conn, user.id, change).map_err(describe)
+}
+
+/// An API error as one line for the terminal.
+fn describe(err: ApiError) -> anyhow::Error {
+    match err {
+        ApiError::Validation(fields) => {
+            let list: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.field, f.code)).collect();
+            anyhow::anyhow!("invalid input ({})", list.join(", "))
+        }
+        ApiError::Taken(field) => anyhow::anyhow!("that {field} is already taken"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}

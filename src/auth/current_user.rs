@@ -1,0 +1,69 @@
+//! `CurrentUser`: the extractor for guarded endpoints. The session store has already loaded
+//! the session and its (active) user with the request; without them the answer is the
+//! contract's 401, never a redirect.
+
+use std::future::{ready, Ready};
+
+use actix_session::SessionExt;
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{FromRequest, HttpRequest};
+
+use crate::auth::session;
+use crate::error::ApiError;
+use crate::models::session::Session;
+use crate::models::user::{Role, User};
+use crate::session_store::{LoadedAuth, AUTH};
+
+/// The logged-in user of this request and the session they came with.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub session: Session,
+}
+
+impl CurrentUser {
+    pub fn role(&self) -> Role {
+        self.user.role()
+    }
+
+    /// 403 unless the user is staff or admin.
+    pub fn require_staff(&self) -> Result<(), ApiError> {
+        if self.role().is_staff() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// 403 unless the user is an admin.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.role() == Role::Admin {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Err(err) = session::ensure_loaded(req) {
+            return ready(Err(err));
+        }
+        let loaded = req.get_session().get::<LoadedAuth>(AUTH).ok().flatten();
+        ready(match loaded {
+            Some(LoadedAuth { session, user }) => Ok(Self { user, session }),
+            None => {
+                // Only a GET can simply be repeated after logging in.
+                let next = (req.method() == Method::GET).then(|| {
+                    req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned())
+                });
+                Err(ApiError::Unauthenticated { next })
+            }
+        })
+    }
+}

@@ -1,0 +1,49 @@
+//! bcrypt hashing and verification, always on the blocking thread pool: one verify at cost 12
+//! takes about a quarter of a second of CPU, which must never stall an async worker.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Mutex, OnceLock};
+
+use actix_web::web;
+
+use crate::error::ApiError;
+
+/// Hashes with the non-truncating bcrypt API: a password over 72 bytes is an error, never
+/// silently shortened (the rules refuse it before we get here).
+pub async fn hash(password: String, cost: u32) -> Result<String, ApiError> {
+    web::block(move || bcrypt::non_truncating_hash(password, cost))
+        .await?
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("bcrypt hash: {e}")))
+}
+
+/// Verifies `password` against `stored`, or against a dummy hash of the same cost when there
+/// is no account, so that "no such user" and "wrong password" take the same time.
+pub async fn verify(password: String, stored: Option<String>, cost: u32) -> Result<bool, ApiError> {
+    web::block(move || {
+        let (hash, real) = match stored {
+            Some(hash) => (hash, true),
+            None => (dummy_hash(cost), false),
+        };
+        real && bcrypt::non_truncating_verify(password, &hash).unwrap_or(false)
+    })
+    .await
+    .map_err(ApiError::from)
+}
+
+/// Whether a stored hash should be recomputed at the configured cost (as Django does when
+/// its work factor changes).
+pub fn needs_rehash(stored: &str, cost: u32) -> bool {
+    bcrypt::HashParts::from_str(stored).map_or(true, |parts| parts.get_cost() != cost)
+}
+
+/// A hash of a random password at `cost`, computed once per cost.
+fn dummy_hash(cost: u32) -> String {
+    static HASHES: OnceLock<Mutex<HashMap<u32, String>>> = OnceLock::new();
+    let hashes = HASHES.get_or_init(Default::default);
+    if let Some(hash) = hashes.lock().expect("not poisoned").get(&cost) {
+        return hash.clone();
+    }
+    let hash = bcrypt::hash(uuid::Uuid::new_v4().to_string(), cost).expect("bcrypt accepts 4..=31");
+    hashes.lock().expect("not poisoned").entry(cost).or_insert(hash).clone()
+}

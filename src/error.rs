@@ -1,0 +1,296 @@
+//! The one error type of the API. Every failure a handler, extractor or middleware can meet
+//! becomes an [`ApiError`]; it renders as RFC 9457 `application/problem+json` with a stable
+//! `code`. Internal errors are logged in full and answered opaquely.
+
+use std::borrow::Cow;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{json, Map, Value};
+
+use crate::messages::{self, Lang};
+
+/// One invalid field of a 422 answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The request field, as the client spelled it (`password`, `count`).
+    pub field: String,
+    /// A stable snake_case code (`too_short`, `required`, `invalid_type`, ...).
+    pub code: Cow<'static, str>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: impl Into<Cow<'static, str>>) -> Self {
+        Self { field: field.into(), code: code.into() }
+    }
+}
+
+impl From<validator::ValidationErrors> for ApiError {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        let mut fields: Vec<FieldError> = errors
+            .field_errors()
+            .into_iter()
+            .flat_map(|(field, errs)| errs.iter().map(move |e| FieldError::new(field.to_string(), e.code.clone())))
+            .collect();
+        fields.sort_by(|a, b| a.field.cmp(&b.field));
+        Self::Validation(fields)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 `malformed_request`: unparsable JSON, bad query string or cursor.
+    #[error("malformed request: {0}")]
+    MalformedRequest(String),
+    /// 401 `unauthenticated`: a guarded endpoint without a live session. `next` is the
+    /// path and query of a failed GET, for the client to come back to after logging in.
+    #[error("unauthenticated")]
+    Unauthenticated { next: Option<String> },
+    /// 401 `invalid_credentials`: failed login (unknown user, wrong password, inactive user).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// 403 `forbidden`: logged in, but the role does not allow it.
+    #[error("forbidden")]
+    Forbidden,
+    /// 403 `invalid_password`: wrong password when re-authenticating.
+    #[error("invalid password")]
+    InvalidPassword,
+    /// 403 `cross_origin_request`: an unsafe request that the browser marked cross-site.
+    #[error("cross-origin request")]
+    CrossOrigin,
+    /// 404 `not_found`: unknown route or resource.
+    #[error("not found")]
+    NotFound,
+    /// 404 `customer_not_found`: no customer with that phone number.
+    #[error("customer not found")]
+    CustomerNotFound,
+    /// 405 `method_not_allowed`, with the path's methods in `Allow`.
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: String },
+    /// 409 `username_taken` / `email_taken` / `phone_taken`.
+    #[error("{0} taken")]
+    Taken(&'static str),
+    /// 409 `insufficient_stamps`, with the current balance.
+    #[error("insufficient stamps")]
+    InsufficientStamps { balance: i32, required: i32 },
+    /// 409 `idempotency_key_in_progress`: the first request with this key is still running.
+    #[error("idempotency key in progress")]
+    IdempotencyKeyInProgress,
+    /// 413 `payload_too_large`.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// 415 `unsupported_media_type`: an unsafe request with a body that is not JSON.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 422 `validation_failed`, one entry per invalid field.
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<FieldError>),
+    /// 422 `idempotency_key_reused`: same key, different body.
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
+    /// 429 `too_many_attempts`, with `Retry-After` in seconds.
+    #[error("too many attempts")]
+    TooManyAttempts { retry_after: u64 },
+    /// 503 `service_unavailable`: database unreachable or the pool exhausted.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500 `internal_error`: a bug or an unexpected failure; logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 422 for a single field.
+    pub fn field(field: impl Into<String>, code: impl Into<Cow<'static, str>>) -> Self {
+        Self::Validation(vec![FieldError::new(field, code)])
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedRequest(_) => "malformed_request",
+            Self::Unauthenticated { .. } => "unauthenticated",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden => "forbidden",
+            Self::InvalidPassword => "invalid_password",
+            Self::CrossOrigin => "cross_origin_request",
+            Self::NotFound => "not_found",
+            Self::CustomerNotFound => "customer_not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::Taken("username") => "username_taken",
+            Self::Taken("email") => "email_taken",
+            Self::Taken(_) => "phone_taken",
+            Self::InsufficientStamps { .. } => "insufficient_stamps",
+            Self::IdempotencyKeyInProgress => "idempotency_key_in_progress",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Validation(_) => "validation_failed",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The problem document of this error, language-neutral until rendered.
+    pub fn problem(&self) -> Problem {
+        let mut problem = Problem::new(self.status_code(), self.code());
+        match self {
+            Self::Unauthenticated { next } => {
+                problem.extra.insert("login".into(), json!("/api/v1/sessions"));
+                if let Some(next) = next {
+                    problem.extra.insert("next".into(), json!(next));
+                }
+                problem.headers.push((
+                    header::WWW_AUTHENTICATE,
+                    r#"Cookie realm="stampcard", cookie-name="stampcard_session""#.into(),
+                ));
+            }
+            Self::InvalidCredentials => {
+                problem.headers.push((
+                    header::WWW_AUTHENTICATE,
+                    r#"Cookie realm="stampcard", cookie-name="stampcard_session""#.into(),
+                ));
+            }
+            Self::MethodNotAllowed { allow } => problem.headers.push((header::ALLOW, allow.clone())),
+            Self::Taken(field) => problem.errors.push(FieldError::new(*field, "taken")),
+            Self::InsufficientStamps { balance, required } => {
+                problem.extra.insert("balance".into(), json!(balance));
+                problem.extra.insert("stamps_per_reward".into(), json!(required));
+            }
+            Self::Validation(errors) => problem.errors.clone_from(errors),
+            Self::TooManyAttempts { retry_after } => {
+                problem.headers.push((header::RETRY_AFTER, retry_after.to_string()))
+            }
+            Self::Unavailable(_) => problem.headers.push((header::RETRY_AFTER, "5".into())),
+            _ => {}
+        }
+        problem
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MalformedRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated { .. } | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::InvalidPassword | Self::CrossOrigin => StatusCode::FORBIDDEN,
+            Self::NotFound | Self::CustomerNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Taken(_) | Self::InsufficientStamps { .. } | Self::IdempotencyKeyInProgress => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(err) => tracing::error!(error = ?err, "internal error"),
+            Self::Unavailable(why) => tracing::warn!(reason = %why, "database unavailable"),
+            _ => {}
+        }
+        self.problem().into_response()
+    }
+}
+
+/// A problem document before it is put into words: status, code, field codes, extra members.
+/// The problem middleware renders it in the client's language ([`Problem::render`]).
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub errors: Vec<FieldError>,
+    pub extra: Map<String, Value>,
+    pub headers: Vec<(header::HeaderName, String)>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &'static str) -> Self {
+        Self { status, code, errors: Vec::new(), extra: Map::new(), headers: Vec::new() }
+    }
+
+    /// The generic problem for a status produced outside our handlers (actix, a middleware).
+    pub fn for_status(status: StatusCode) -> Self {
+        let code = match status.as_u16() {
+            400 => "malformed_request",
+            401 => "unauthenticated",
+            403 => "forbidden",
+            404 => "not_found",
+            405 => "method_not_allowed",
+            413 => "payload_too_large",
+            415 => "unsupported_media_type",
+            422 => "validation_failed",
+            429 => "too_many_attempts",
+            503 => "service_unavailable",
+            _ if status.is_client_error() => "bad_request",
+            _ => "internal_error",
+        };
+        Self::new(status, code)
+    }
+
+    /// The JSON body in `lang`.
+    pub fn body(&self, lang: Lang) -> Value {
+        let mut body = Map::new();
+        body.insert("type".into(), json!(format!("tag:stampcard,2026:problem:{}", self.code)));
+        body.insert("title".into(), json!(messages::title(lang, self.code)));
+        body.insert("status".into(), json!(self.status.as_u16()));
+        body.insert("detail".into(), json!(messages::detail(lang, self.code)));
+        body.insert("code".into(), json!(self.code));
+        if self.status == StatusCode::UNPROCESSABLE_ENTITY || !self.errors.is_empty() {
+            let errors: Vec<Value> = self
+                .errors
+                .iter()
+                .map(|e| json!({"field": e.field, "code": e.code, "message": messages::field(lang, &e.code)}))
+                .collect();
+            body.insert("errors".into(), Value::Array(errors));
+        }
+        body.extend(self.extra.clone());
+        Value::Object(body)
+    }
+
+    /// The full response in `lang`; the problem itself rides along in the response
+    /// extensions so that the problem middleware can render it again in another language.
+    pub fn render(&self, lang: Lang) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/problem+json");
+        for (name, value) in &self.headers {
+            response.insert_header((name.clone(), value.as_str()));
+        }
+        let mut response = response.body(self.body(lang).to_string());
+        response.extensions_mut().insert(self.clone());
+        response
+    }
+
+    pub fn into_response(self) -> HttpResponse {
+        self.render(Lang::En)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::NotFound => Self::NotFound,
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => Self::Unavailable(info.message().to_owned()),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(err: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(err.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        Self::Internal(anyhow::anyhow!("blocking pool: {err}"))
+    }
+}

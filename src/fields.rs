@@ -1,0 +1,80 @@
+//! The contract's rules for account fields, as `validator` custom functions, and their
+//! normal forms: NFKC usernames (compared in lower case), E.164 phone numbers.
+
+use phonenumber::country::Id::KR;
+use phonenumber::Mode;
+use unicode_normalization::UnicodeNormalization;
+use validator::{ValidateEmail, ValidationError};
+
+/// NFKC: compatibility characters (full-width letters, ligatures) become their plain form, so
+/// `ｋｉｍ` and `kim` are one name.
+pub fn normalise_username(raw: &str) -> String {
+    raw.nfkc().collect()
+}
+
+/// The uniqueness key of a (normalised) username: Unicode lower case.
+pub fn username_key(normalised: &str) -> String {
+    normalised.to_lowercase()
+}
+
+/// 3..=150 characters of letters, digits and `@ . + - _`, after NFKC.
+pub fn validate_username(raw: &str) -> Result<(), ValidationError> {
+    let name = normalise_username(raw);
+    let length = name.chars().count();
+    if length < 3 {
+        return Err(ValidationError::new("too_short"));
+    }
+    if length > 150 {
+        return Err(ValidationError::new("too_long"));
+    }
+    if !name.chars().all(|c| c.is_alphanumeric() || "@.+-_".contains(c)) {
+        return Err(ValidationError::new("invalid_characters"));
+    }
+    Ok(())
+}
+
+pub fn validate_email(raw: &str) -> Result<(), ValidationError> {
+    if raw.len() <= 254 && raw.validate_email() {
+        Ok(())
+    } else {
+        Err(ValidationError::new("invalid_email"))
+    }
+}
+
+/// A phone number in any format the library understands, Korean numbers by default:
+/// `010-1234-5678`, `01012345678` and `+82 10 1234 5678` are all `+821012345678`.
+pub fn parse_phone(raw: &str) -> Option<String> {
+    if raw.len() > 32 {
+        return None;
+    }
+    let number = phonenumber::parse(Some(KR), raw).ok()?;
+    phonenumber::is_valid(&number).then(|| number.format().mode(Mode::E164).to_string())
+}
+
+pub fn validate_phone(raw: &str) -> Result<(), ValidationError> {
+    parse_phone(raw).map(|_| ()).ok_or_else(|| ValidationError::new("invalid_phone"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn korean_formats_mean_one_number() {
+        for raw in ["010-1234-5678", "01012345678", "+82 10 1234 5678"] {
+            assert_eq!(parse_phone(raw).as_deref(), Some("+821012345678"), "{raw}");
+        }
+        assert_eq!(parse_phone("12"), None);
+        assert_eq!(parse_phone("not a phone"), None);
+    }
+
+    #[test]
+    fn usernames_are_nfkc_and_compared_in_lower_case() {
+        assert_eq!(username_key(&normalise_username("ＫＩＭ")), "kim");
+        assert!(validate_username("김민수").is_ok());
+        assert!(validate_username("kim.lee+cafe@x_y-z").is_ok());
+        assert_eq!(validate_username("ab").unwrap_err().code, "too_short");
+        assert_eq!(validate_username("has space").unwrap_err().code, "invalid_characters");
+        assert_eq!(validate_username(&"a".repeat(151)).unwrap_err().code, "too_long");
+    }
+}

@@ -1,0 +1,120 @@
+//! Makes every error answer a problem document in the client's language: handler errors are
+//! re-rendered in Korean when asked, errors made outside our code (actix, actix-cors,
+//! actix-session) get a generic problem body, and a panicking handler becomes an opaque 500
+//! while the worker lives on.
+
+use std::cell::{Cell, RefCell};
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpRequest, ResponseError};
+use futures_util::FutureExt;
+
+use crate::error::{ApiError, Problem};
+use crate::messages::Lang;
+use crate::preferences::Preferences;
+
+tokio::task_local! {
+    /// Set when the session store met an unreachable database while saving or deleting:
+    /// actix-session turns every store error into a plain 500, and this is how we still
+    /// answer 503 as the contract says.
+    static DATABASE_OUTAGE: Cell<bool>;
+}
+
+/// Called by code that runs inside a request (the session store) when PostgreSQL is out of reach.
+pub fn report_database_outage() {
+    let _ = DATABASE_OUTAGE.try_with(|flag| flag.set(true));
+}
+
+/// Where the routed request is kept for the error paths below. actix panics if an
+/// `HttpRequest` is cloned before routing is done, so the clone is taken after it, by
+/// [`keep_request`] around every resource.
+#[derive(Clone, Default)]
+struct RequestSlot(Rc<RefCell<Option<HttpRequest>>>);
+
+/// Resource-level middleware: hands the routed request to [`problems`].
+pub async fn keep_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if let Some(slot) = req.extensions().get::<RequestSlot>() {
+        *slot.0.borrow_mut() = Some(req.request().clone());
+    }
+    next.call(req).await
+}
+
+pub async fn problems(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let slot = RequestSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let outcome = DATABASE_OUTAGE.scope(Cell::new(false), async move {
+        let outcome = AssertUnwindSafe(next.call(req)).catch_unwind().await;
+        (outcome, DATABASE_OUTAGE.with(Cell::get))
+    });
+    let (outcome, outage) = outcome.await;
+    let routed = slot.0.borrow_mut().take();
+    let err = match (outcome, routed) {
+        (Ok(Ok(res)), _) => return Ok(localise(res.map_into_boxed_body())),
+        (Ok(Err(err)), Some(req)) => {
+            let res = if outage && err.as_response_error().status_code() == StatusCode::INTERNAL_SERVER_ERROR {
+                ApiError::Unavailable("session store".into()).error_response()
+            } else {
+                tracing::error!(error = %err, "error outside a handler");
+                err.error_response()
+            };
+            return Ok(localise(ServiceResponse::new(req, res)));
+        }
+        (Ok(Err(err)), None) => err,
+        (Err(panic), routed) => {
+            let what =
+                panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+            tracing::error!(panic = what.as_deref().unwrap_or("?"), "handler panicked");
+            let err = ApiError::Internal(anyhow::anyhow!("panic"));
+            match routed {
+                Some(req) => return Ok(localise(ServiceResponse::new(req, err.error_response()))),
+                None => err.into(),
+            }
+        }
+    };
+    // Failed before routing, so no request to answer with: actix renders the error itself.
+    Err(err)
+}
+
+/// Renders our problems in the client's language, and replaces any other error body.
+fn localise(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let lang = language(res.request());
+    let ours = res.response().extensions().get::<Problem>().cloned();
+    let problem = match ours {
+        Some(_) if lang == Lang::En => return res,
+        Some(problem) => problem,
+        None if res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/problem+json") => return res,
+        None => Problem::for_status(status),
+    };
+    let (req, old) = res.into_parts();
+    let mut new = problem.render(lang);
+    // Keep what was set for a reason (Allow, WWW-Authenticate, CORS, cookies).
+    for (name, value) in old.headers() {
+        if !new.headers().contains_key(name) && name != header::CONTENT_LENGTH {
+            new.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    ServiceResponse::new(req, new)
+}
+
+/// The preference cookie first, then `Accept-Language`, then English.
+pub fn language(req: &HttpRequest) -> Lang {
+    Preferences::from_cookie(req)
+        .and_then(|p| p.language)
+        .or_else(|| req.headers().get(header::ACCEPT_LANGUAGE)?.to_str().ok().and_then(Lang::from_accept_language))
+        .unwrap_or_default()
+}

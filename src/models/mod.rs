@@ -1,0 +1,8 @@
+//! Rows, their invariants and their queries, one module per table group.
+
+pub mod card;
+pub mod idempotency;
+pub mod page;
+pub mod session;
+pub mod throttle;
+pub mod user;

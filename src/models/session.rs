@@ -1,0 +1,153 @@
+//! Server-side sessions. A row is found by the SHA-256 of the cookie's key; the key itself is
+//! never stored.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::models::page::{Cursor, Page};
+use crate::models::user::User;
+use crate::schema::{sessions, users};
+
+/// How stale `last_seen_at` may get before a request writes it again.
+const LAST_SEEN_GRANULARITY: Duration = Duration::seconds(60);
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize)]
+#[diesel(table_name = sessions, check_for_backend(diesel::pg::Pg))]
+pub struct Session {
+    pub id: Uuid,
+    pub key_hash: Vec<u8>,
+    pub user_id: Uuid,
+    pub state: serde_json::Value,
+    pub remember: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession {
+    pub id: Uuid,
+    pub key_hash: Vec<u8>,
+    pub user_id: Uuid,
+    pub state: serde_json::Value,
+    pub remember: bool,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// A session as its owner sees it in a list.
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    pub id: Uuid,
+    #[serde(serialize_with = "crate::time_format::serialize")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time_format::serialize")]
+    pub last_seen_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time_format::serialize")]
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub current: bool,
+}
+
+impl Session {
+    pub fn view(&self, current_id: Option<Uuid>) -> SessionView {
+        SessionView {
+            id: self.id,
+            created_at: self.created_at,
+            last_seen_at: self.last_seen_at,
+            expires_at: self.expires_at,
+            user_agent: self.user_agent.clone(),
+            ip: self.ip.clone(),
+            current: Some(self.id) == current_id,
+        }
+    }
+
+    /// The live session of this key hash together with its active user: one query for
+    /// authentication. `last_seen_at` is refreshed (a second query) at most once a minute.
+    pub fn find_live_with_user(conn: &mut PgConnection, key_hash: &[u8]) -> Result<Option<(Session, User)>, ApiError> {
+        let now = Utc::now();
+        let found = sessions::table
+            .inner_join(users::table)
+            .filter(sessions::key_hash.eq(key_hash))
+            .filter(sessions::expires_at.gt(now))
+            .filter(users::is_active.eq(true))
+            .select((Session::as_select(), User::as_select()))
+            .first::<(Session, User)>(conn)
+            .optional()?;
+        if let Some((session, _)) = &found {
+            if now - session.last_seen_at > LAST_SEEN_GRANULARITY {
+                diesel::update(sessions::table.find(session.id)).set(sessions::last_seen_at.eq(now)).execute(conn)?;
+            }
+        }
+        Ok(found)
+    }
+
+    pub fn insert(conn: &mut PgConnection, new: NewSession) -> Result<(), ApiError> {
+        diesel::insert_into(sessions::table).values(new).execute(conn)?;
+        Ok(())
+    }
+
+    pub fn update_state(conn: &mut PgConnection, key_hash: &[u8], state: serde_json::Value) -> Result<(), ApiError> {
+        diesel::update(sessions::table.filter(sessions::key_hash.eq(key_hash)))
+            .set(sessions::state.eq(state))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn delete_by_key_hash(conn: &mut PgConnection, key_hash: &[u8]) -> Result<(), ApiError> {
+        diesel::delete(sessions::table.filter(sessions::key_hash.eq(key_hash))).execute(conn)?;
+        Ok(())
+    }
+
+    /// Deletes one of the user's sessions; `false` when it is not theirs or does not exist.
+    pub fn delete_owned(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<bool, ApiError> {
+        let n = diesel::delete(sessions::table.filter(sessions::id.eq(id)).filter(sessions::user_id.eq(user_id)))
+            .execute(conn)?;
+        Ok(n > 0)
+    }
+
+    /// Deletes every session of the user except `keep`; returns how many went.
+    pub fn delete_all_for_user(conn: &mut PgConnection, user_id: Uuid, keep: Option<Uuid>) -> Result<usize, ApiError> {
+        let mine = sessions::table.filter(sessions::user_id.eq(user_id));
+        let n = match keep {
+            Some(keep) => diesel::delete(mine.filter(sessions::id.ne(keep))).execute(conn)?,
+            None => diesel::delete(mine).execute(conn)?,
+        };
+        Ok(n)
+    }
+
+    /// The user's live sessions, newest first.
+    pub fn list_live(
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> Result<Page<Session>, ApiError> {
+        let mut query = sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::expires_at.gt(Utc::now()))
+            .select(Session::as_select())
+            .into_boxed();
+        if let Some(after) = after {
+            let (time, id) = (after.time()?, after.id()?);
+            query =
+                query.filter(sessions::created_at.lt(time).or(sessions::created_at.eq(time).and(sessions::id.lt(id))));
+        }
+        let rows = query.order((sessions::created_at.desc(), sessions::id.desc())).limit(limit + 1).load(conn)?;
+        Ok(Page::from_rows(rows, limit, |s| Cursor::from_time_and_id(s.created_at, s.id)))
+    }
+
+    /// Removes expired sessions; returns how many.
+    pub fn purge_expired(conn: &mut PgConnection) -> Result<usize, ApiError> {
+        Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(Utc::now()))).execute(conn)?)
+    }
+}

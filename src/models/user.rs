@@ -1,0 +1,203 @@
+//! User accounts.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::models::page::{Cursor, Page};
+use crate::schema::users;
+
+/// What an account may do. Stored as text, checked by the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Customer,
+    Staff,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "customer" => Some(Self::Customer),
+            "staff" => Some(Self::Staff),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::Staff => "staff",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// Staff and admins serve customers: stamping, reading any card, redeeming for them.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Self::Staff | Self::Admin)
+    }
+}
+
+/// A `users` row. Never sent to clients as is: see [`UserView`].
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub username_key: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub password_hash: String,
+    pub role: String,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The user as the API shows it: everything but the password hash.
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    pub id: Uuid,
+    pub username: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub role: String,
+    pub is_active: bool,
+    #[serde(serialize_with = "crate::time_format::serialize")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time_format::serialize")]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id,
+            username: u.username.clone(),
+            email: u.email.clone(),
+            phone: u.phone.clone(),
+            role: u.role.clone(),
+            is_active: u.is_active,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub id: Uuid,
+    pub username: String,
+    pub username_key: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub password_hash: String,
+    pub role: String,
+}
+
+/// A profile change: `None` leaves a column alone, `Some(None)` clears it.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct ProfileChange {
+    pub username: Option<String>,
+    pub username_key: Option<String>,
+    pub email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub role: Option<String>,
+    pub is_active: Option<bool>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Customer)
+    }
+
+    pub fn insert(conn: &mut PgConnection, new: NewUser) -> Result<User, ApiError> {
+        diesel::insert_into(users::table).values(new).returning(User::as_returning()).get_result(conn).map_err(taken)
+    }
+
+    pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>, ApiError> {
+        Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
+    }
+
+    pub fn find_by_username_key(conn: &mut PgConnection, key: &str) -> Result<Option<User>, ApiError> {
+        Ok(users::table.filter(users::username_key.eq(key)).select(User::as_select()).first(conn).optional()?)
+    }
+
+    pub fn find_by_phone(conn: &mut PgConnection, phone: &str) -> Result<Option<User>, ApiError> {
+        Ok(users::table.filter(users::phone.eq(phone)).select(User::as_select()).first(conn).optional()?)
+    }
+
+    pub fn update(conn: &mut PgConnection, id: Uuid, mut change: ProfileChange) -> Result<User, ApiError> {
+        change.updated_at = Some(Utc::now());
+        diesel::update(users::table.find(id))
+            .set(change)
+            .returning(User::as_returning())
+            .get_result(conn)
+            .map_err(taken)
+    }
+
+    pub fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> Result<(), ApiError> {
+        diesel::update(users::table.find(id))
+            .set((users::password_hash.eq(hash), users::updated_at.eq(Utc::now())))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Deletes the account; sessions, card, events and redemptions go with it (ON DELETE CASCADE).
+    pub fn delete(conn: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
+        diesel::delete(users::table.find(id)).execute(conn)?;
+        Ok(())
+    }
+
+    /// Users whose username key, or phone number, starts with the prefixes, in username order.
+    pub fn search(
+        conn: &mut PgConnection,
+        username_prefix: Option<&str>,
+        phone_prefix: Option<&str>,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> Result<Page<User>, ApiError> {
+        let mut query = users::table.select(User::as_select()).into_boxed();
+        match (username_prefix, phone_prefix) {
+            (Some(u), Some(p)) => {
+                query = query.filter(users::username_key.like(like_prefix(u)).or(users::phone.like(like_prefix(p))))
+            }
+            (Some(u), None) => query = query.filter(users::username_key.like(like_prefix(u))),
+            (None, Some(p)) => query = query.filter(users::phone.like(like_prefix(p))),
+            (None, None) => {}
+        }
+        if let Some(after) = after {
+            let (key, id) = (after.text()?.to_owned(), after.id()?);
+            query =
+                query.filter(users::username_key.gt(key.clone()).or(users::username_key.eq(key).and(users::id.gt(id))));
+        }
+        let rows = query.order((users::username_key, users::id)).limit(limit + 1).load(conn)?;
+        Ok(Page::from_rows(rows, limit, |u| Cursor::from_text_and_id(&u.username_key, u.id)))
+    }
+}
+
+fn like_prefix(prefix: &str) -> String {
+    let escaped = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("{escaped}%")
+}
+
+/// Unique-constraint violations become the contract's 409s; anything else stays internal.
+fn taken(err: DieselError) -> ApiError {
+    if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &err {
+        match info.constraint_name() {
+            Some("users_username_key") => return ApiError::Taken("username"),
+            Some("users_email_key") => return ApiError::Taken("email"),
+            Some("users_phone_key") => return ApiError::Taken("phone"),
+            _ => {}
+        }
+    }
+    err.into()
+}

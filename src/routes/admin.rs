@@ -1,0 +1,92 @@
+//! Admin-only account management: search users, change a role, (de)activate.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::auth::CurrentUser;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::fields::{normalise_username, parse_phone, username_key};
+use crate::models::page::PageQuery;
+use crate::models::session::Session;
+use crate::models::user::{ProfileChange, Role, User, UserView};
+
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+/// `GET /api/v1/users?q=`: a username prefix, or a phone prefix in any input format.
+pub async fn list(
+    current: CurrentUser,
+    db: web::Data<Db>,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, ApiError> {
+    current.require_admin()?;
+    let (limit, cursor) = (query.page.limit()?, query.page.cursor()?);
+    let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let username_prefix = q.map(|q| username_key(&normalise_username(q)));
+    let phone_prefix = q.and_then(phone_prefix);
+    let page = db
+        .run(move |conn| {
+            User::search(conn, username_prefix.as_deref(), phone_prefix.as_deref(), cursor.as_ref(), limit)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page.map(|u| UserView::from(&u))))
+}
+
+/// The E.164 prefix a partial phone number stands for: `010-1234` means `+82101234`.
+fn phone_prefix(q: &str) -> Option<String> {
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() || !q.chars().all(|c| c.is_ascii_digit() || " -+()".contains(c)) {
+        return None;
+    }
+    if let Some(full) = parse_phone(q) {
+        return Some(full);
+    }
+    Some(match (q.trim_start().starts_with('+'), digits.strip_prefix('0')) {
+        (true, _) => format!("+{digits}"),
+        (false, Some(national)) => format!("+82{national}"),
+        (false, None) => format!("+{digits}"),
+    })
+}
+
+#[derive(Debug, Default, Deserialize, Validate)]
+pub struct UserPatch {
+    #[validate(custom(function = "valid_role"))]
+    role: Option<String>,
+    is_active: Option<bool>,
+}
+
+fn valid_role(role: &str) -> Result<(), ValidationError> {
+    Role::parse(role).map(|_| ()).ok_or_else(|| ValidationError::new("invalid_choice"))
+}
+
+/// `PATCH /api/v1/users/{id}`: role and activity; deactivation revokes every session.
+pub async fn update(
+    current: CurrentUser,
+    db: web::Data<Db>,
+    id: web::Path<String>,
+    ApiJson(body): ApiJson<UserPatch>,
+) -> Result<HttpResponse, ApiError> {
+    current.require_admin()?;
+    let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
+    let deactivate = body.is_active == Some(false);
+    let change = ProfileChange { role: body.role, is_active: body.is_active, ..ProfileChange::default() };
+    let user = db
+        .transaction(move |conn| {
+            User::find(conn, id)?.ok_or(ApiError::NotFound)?;
+            let user = User::update(conn, id, change)?;
+            if deactivate {
+                Session::delete_all_for_user(conn, id, None)?;
+            }
+            Ok(user)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(UserView::from(&user)))
+}

@@ -1,0 +1,39 @@
+//! Every route of the service, registered in one place.
+
+mod admin;
+mod ops;
+mod preferences;
+mod resource;
+
+pub use ops::OPENAPI_YAML;
+mod sessions;
+mod users;
+
+use actix_web::web;
+
+pub use resource::Resource;
+
+/// The resources of the API, in registration order. The OpenAPI test compares this list
+/// with `openapi.yaml`.
+pub fn resources() -> Vec<Resource> {
+    vec![
+        Resource::new("/healthz").get(ops::healthz),
+        Resource::new("/readyz").get(ops::readyz),
+        Resource::new("/openapi.yaml").get(ops::openapi),
+        Resource::new("/api/v1/users").post(users::signup).get(admin::list),
+        Resource::new("/api/v1/users/me").get(users::me).patch(users::update_me).delete(users::delete_me),
+        Resource::new("/api/v1/users/me/password").put(users::change_password),
+        Resource::new("/api/v1/users/{id}").patch(admin::update),
+        Resource::new("/api/v1/sessions").post(sessions::login).get(sessions::list).delete(sessions::revoke_others),
+        Resource::new("/api/v1/sessions/current").get(sessions::current).delete(sessions::logout),
+        Resource::new("/api/v1/sessions/{id}").delete(sessions::revoke),
+        Resource::new("/api/v1/preferences").get(preferences::get).put(preferences::put),
+    ]
+}
+
+/// Registers every resource on the app.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    for resource in resources() {
+        cfg.service(resource.build());
+    }
+}

@@ -1,0 +1,149 @@
+//! `/api/v1/sessions`: login, whoami, logout, and managing one's own sessions.
+
+use actix_identity::Identity;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::auth::client_ip::client_ip;
+use crate::auth::next_path::safe_next;
+use crate::auth::{password, session, CurrentUser};
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::fields::{normalise_username, username_key};
+use crate::models::page::PageQuery;
+use crate::models::session::Session;
+use crate::models::throttle;
+use crate::models::user::{User, UserView};
+use crate::startup::AppConfig;
+
+#[derive(Debug, Default, Deserialize, Validate)]
+pub struct Login {
+    #[validate(required)]
+    username: Option<String>,
+    #[validate(required)]
+    password: Option<String>,
+    #[serde(default)]
+    remember: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// `POST /api/v1/sessions`: log in. Unknown user, wrong password and inactive account give the
+/// same 401 after the same bcrypt work; a throttled account or address gets 429 without any.
+pub async fn login(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    config: web::Data<AppConfig>,
+    query: web::Query<NextQuery>,
+    ApiJson(body): ApiJson<Login>,
+) -> Result<HttpResponse, ApiError> {
+    let remember = body.remember;
+    let key = username_key(&normalise_username(body.username.as_deref().unwrap_or_default()));
+    let ip = client_ip(&req, &config.trusted_proxies);
+    let ip_text = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let (lookup_key, lookup_ip) = (key.clone(), ip_text.clone());
+    let user = db
+        .run(move |conn| {
+            if let Some(retry_after) = throttle::retry_after(conn, &lookup_key, &lookup_ip)? {
+                return Err(ApiError::TooManyAttempts { retry_after });
+            }
+            User::find_by_username_key(conn, &lookup_key)
+        })
+        .await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = password::verify(body.password.clone().unwrap_or_default(), stored, config.bcrypt_cost).await?;
+    let user = match user {
+        Some(user) if matches && user.is_active => user,
+        _ => {
+            db.run(move |conn| throttle::record_failure(conn, &key, &ip_text)).await?;
+            return Err(ApiError::InvalidCredentials);
+        }
+    };
+    let rehash = if password::needs_rehash(&user.password_hash, config.bcrypt_cost) {
+        Some(password::hash(body.password.unwrap_or_default(), config.bcrypt_cost).await?)
+    } else {
+        None
+    };
+    let user_id = user.id;
+    db.run(move |conn| {
+        throttle::record_success(conn, &key)?;
+        match rehash {
+            Some(hash) => User::set_password_hash(conn, user_id, &hash),
+            None => Ok(()),
+        }
+    })
+    .await?;
+    let view = session::log_in(&req, &config, user.id, remember, ip)?;
+    let body = json!({"session": view, "user": UserView::from(&user), "next": safe_next(query.next.as_deref())});
+    let mut response = HttpResponse::Created().json(body);
+    session::apply_remember(&mut response, remember, &config);
+    Ok(response)
+}
+
+/// `GET /api/v1/sessions/current`: whoami.
+pub async fn current(current: CurrentUser) -> HttpResponse {
+    HttpResponse::Ok()
+        .json(json!({"session": current.session.view(Some(current.session.id)), "user": UserView::from(&current.user)}))
+}
+
+/// `DELETE /api/v1/sessions/current`: logout, idempotent.
+pub async fn logout(
+    req: HttpRequest,
+    identity: Option<Identity>,
+    config: web::Data<AppConfig>,
+) -> Result<HttpResponse, ApiError> {
+    session::ensure_loaded(&req)?;
+    Ok(match identity {
+        // Purging makes actix-session delete the row and clear the cookie.
+        Some(identity) => {
+            identity.logout();
+            HttpResponse::NoContent().finish()
+        }
+        None => HttpResponse::NoContent().cookie(session::removal_cookie(&config)).finish(),
+    })
+}
+
+/// `GET /api/v1/sessions`: my live sessions, newest first.
+pub async fn list(
+    current: CurrentUser,
+    db: web::Data<Db>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, cursor) = (query.limit()?, query.cursor()?);
+    let (user_id, current_id) = (current.user.id, current.session.id);
+    let page = db.run(move |conn| Session::list_live(conn, user_id, cursor.as_ref(), limit)).await?;
+    Ok(HttpResponse::Ok().json(page.map(|s| s.view(Some(current_id)))))
+}
+
+/// `DELETE /api/v1/sessions/{id}`: revoke one of mine; anything else is 404.
+pub async fn revoke(
+    req: HttpRequest,
+    current: CurrentUser,
+    db: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
+    let user_id = current.user.id;
+    if !db.run(move |conn| Session::delete_owned(conn, user_id, id)).await? {
+        return Err(ApiError::NotFound);
+    }
+    if id == current.session.id {
+        // Revoking the session in use is a logout: make sure the cookie goes too.
+        session::end(&req);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `DELETE /api/v1/sessions`: revoke all my sessions but this one.
+pub async fn revoke_others(current: CurrentUser, db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
+    let (user_id, keep) = (current.user.id, current.session.id);
+    let revoked = db.run(move |conn| Session::delete_all_for_user(conn, user_id, Some(keep))).await?;
+    Ok(HttpResponse::Ok().json(json!({"revoked": revoked})))
+}

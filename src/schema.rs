@@ -1,0 +1,108 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    cards (user_id) {
+        user_id -> Uuid,
+        balance -> Int4,
+        total_earned -> Int4,
+        total_redeemed -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, endpoint, key) {
+        user_id -> Uuid,
+        endpoint -> Text,
+        key -> Text,
+        fingerprint -> Bytea,
+        status -> Nullable<Int2>,
+        body -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Int8,
+        ip -> Text,
+        failed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    login_throttles (username_key) {
+        username_key -> Text,
+        failures -> Int4,
+        locked_until -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    redemptions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        stamps_used -> Int4,
+        issued_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        key_hash -> Bytea,
+        user_id -> Uuid,
+        state -> Jsonb,
+        remember -> Bool,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        user_agent -> Nullable<Text>,
+        ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    stamp_events (seq) {
+        seq -> Int8,
+        id -> Uuid,
+        user_id -> Uuid,
+        kind -> Text,
+        count -> Int4,
+        balance_after -> Int4,
+        issued_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        username -> Text,
+        username_key -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        password_hash -> Text,
+        role -> Text,
+        is_active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(cards -> users (user_id));
+diesel::joinable!(idempotency_keys -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    cards,
+    idempotency_keys,
+    login_failures,
+    login_throttles,
+    redemptions,
+    sessions,
+    stamp_events,
+    users,
+);

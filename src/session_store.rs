@@ -1,0 +1,164 @@
+//! actix-session's `SessionStore` on PostgreSQL.
+//!
+//! The cookie carries only a random 64-character key (about 380 bits); the row is found by
+//! the key's SHA-256. Loading a session also loads its user in the same query and leaves both
+//! in the session state under [`AUTH`], so that authenticating a request costs one round
+//! trip; that entry is never written back.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use chrono::{DateTime, Utc};
+use rand::distributions::{Alphanumeric, DistString};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::middleware::problems::report_database_outage;
+use crate::models::session::{NewSession, Session};
+use crate::models::user::User;
+
+/// Session-state keys. actix-identity keeps the user id under `user_id` (see `startup.rs`).
+pub mod keys {
+    pub const USER_ID: &str = "user_id";
+    /// The public id, creation and expiry time, chosen at login so that the login answer can
+    /// describe the session before the row exists; a renewal keeps them.
+    pub const SESSION_ID: &str = "session_id";
+    pub const CREATED_AT: &str = "created_at";
+    pub const EXPIRES_AT: &str = "expires_at";
+    pub const USER_AGENT: &str = "user_agent";
+    pub const IP: &str = "ip";
+    pub const REMEMBER: &str = "remember";
+    /// The loaded session and user ([`super::LoadedAuth`]); request-local, never stored.
+    pub const AUTH: &str = "stampcard.auth";
+    /// Present when the session could not be loaded because the database is unreachable.
+    pub const OUTAGE: &str = "stampcard.outage";
+}
+
+pub use keys::AUTH;
+
+/// The session row and user found for the request's cookie.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadedAuth {
+    pub session: Session,
+    pub user: User,
+}
+
+#[derive(Clone)]
+pub struct PgSessionStore {
+    db: Db,
+    /// Absolute lifetime of a session, whatever the cookie says.
+    ttl: Duration,
+}
+
+impl PgSessionStore {
+    pub fn new(db: Db, ttl: Duration) -> Self {
+        Self { db, ttl }
+    }
+}
+
+fn hash(key: &SessionKey) -> Vec<u8> {
+    Sha256::digest(key.as_ref().as_bytes()).to_vec()
+}
+
+fn other(err: ApiError) -> anyhow::Error {
+    if matches!(err, ApiError::Unavailable(_)) {
+        report_database_outage();
+    }
+    anyhow::Error::new(err)
+}
+
+/// A state value as actix-session stores it: JSON text.
+fn state_value<T: serde::de::DeserializeOwned>(state: &HashMap<String, String>, key: &str) -> Option<T> {
+    serde_json::from_str(state.get(key)?).ok()
+}
+
+/// The state without the request-local entry, as a JSON object for the `state` column.
+fn persistable(mut state: HashMap<String, String>) -> serde_json::Value {
+    state.remove(AUTH);
+    state.remove(keys::OUTAGE);
+    serde_json::to_value(state).expect("a map of strings serialises")
+}
+
+impl SessionStore for PgSessionStore {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        let key_hash = hash(session_key);
+        let found = match self.db.run(move |conn| Session::find_live_with_user(conn, &key_hash)).await {
+            Ok(found) => found,
+            Err(err) => {
+                // An error here would reach the client as actix-session's plain-text 500 before
+                // any route runs. Instead the request goes on with a marker, and whatever needs
+                // the session answers 503 (see `CurrentUser` and logout).
+                tracing::warn!(error = %err, "could not load a session");
+                return Ok(Some(HashMap::from([(keys::OUTAGE.to_owned(), "true".to_owned())])));
+            }
+        };
+        let Some((session, user)) = found else { return Ok(None) };
+        let mut state: HashMap<String, String> = serde_json::from_value(session.state.clone())
+            .map_err(|e| LoadError::Deserialization(anyhow::Error::new(e)))?;
+        let auth = serde_json::to_string(&LoadedAuth { session, user }).map_err(|e| LoadError::Other(e.into()))?;
+        state.insert(AUTH.to_owned(), auth);
+        Ok(Some(state))
+    }
+
+    async fn save(
+        &self,
+        state: HashMap<String, String>,
+        _ttl: &actix_web::cookie::time::Duration,
+    ) -> Result<SessionKey, SaveError> {
+        let key = Alphanumeric.sample_string(&mut rand::thread_rng(), 64);
+        let session_key = SessionKey::try_from(key).map_err(|e| SaveError::Other(e.into()))?;
+        // Only logged-in sessions are stored: our handlers write state only at login.
+        let user_id: Uuid = state_value(&state, keys::USER_ID)
+            .ok_or_else(|| SaveError::Other(anyhow::anyhow!("refusing to store a session without a user")))?;
+        let now = Utc::now();
+        let time = |key| state_value::<i64>(&state, key).and_then(DateTime::from_timestamp_micros);
+        let new = NewSession {
+            id: state_value(&state, keys::SESSION_ID).unwrap_or_else(Uuid::new_v4),
+            created_at: time(keys::CREATED_AT).unwrap_or(now),
+            expires_at: time(keys::EXPIRES_AT).unwrap_or(now + self.ttl),
+            key_hash: hash(&session_key),
+            user_id,
+            remember: state_value(&state, keys::REMEMBER).unwrap_or(false),
+            user_agent: state_value(&state, keys::USER_AGENT),
+            ip: state_value(&state, keys::IP),
+            state: persistable(state),
+        };
+        self.db.run(move |conn| Session::insert(conn, new)).await.map_err(|e| SaveError::Other(other(e)))?;
+        Ok(session_key)
+    }
+
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        state: HashMap<String, String>,
+        _ttl: &actix_web::cookie::time::Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        // A session deleted meanwhile (revoked from another device) stays deleted: the update
+        // then touches no row, and the next request with this cookie is anonymous.
+        let key_hash = hash(&session_key);
+        let state = persistable(state);
+        self.db
+            .run(move |conn| Session::update_state(conn, &key_hash, state))
+            .await
+            .map_err(|e| UpdateError::Other(other(e)))?;
+        Ok(session_key)
+    }
+
+    async fn update_ttl(
+        &self,
+        _session_key: &SessionKey,
+        _ttl: &actix_web::cookie::time::Duration,
+    ) -> Result<(), anyhow::Error> {
+        // Lifetimes are absolute: activity never extends a session.
+        Ok(())
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
+        let key_hash = hash(session_key);
+        self.db.run(move |conn| Session::delete_by_key_hash(conn, &key_hash)).await.map_err(other)
+    }
+}

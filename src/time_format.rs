@@ -1,0 +1,8 @@
+//! Times on the wire: RFC 3339 in UTC with a `Z`, to the second (`2026-11-26T14:00:00Z`).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serializer;
+
+pub fn serialize<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Secs, true))
+}

@@ -1,0 +1,95 @@
+//! The error model: every failure is a problem+json body with a stable code.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn malformed_json_is_400() {
+    let app = spawn_app().await;
+    let res = app.client().send_raw(Method::POST, "/api/v1/users", "application/json", b"{\"username\": ".to_vec()).await;
+    res.assert_problem(400, "malformed_request");
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_404() {
+    let app = spawn_app().await;
+    app.client().get("/api/v1/nothing-here").await.assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_405_with_allow() {
+    let app = spawn_app().await;
+    let res = app.client().send(Method::PUT, "/api/v1/sessions", None, &[]).await;
+    res.assert_problem(405, "method_not_allowed");
+    assert_eq!(res.header("allow"), Some("POST, GET, DELETE"));
+    let res = app.client().send(Method::DELETE, "/healthz", None, &[]).await;
+    assert_eq!(res.header("allow"), Some("GET"));
+}
+
+#[tokio::test]
+async fn a_body_over_16_kib_is_413() {
+    let app = spawn_app().await;
+    let big = serde_json::to_vec(&json!({"username": "x".repeat(17 * 1024), "password": "p"})).unwrap();
+    let res = app.client().send_raw(Method::POST, "/api/v1/users", "application/json", big).await;
+    res.assert_problem(413, "payload_too_large");
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_415() {
+    let app = spawn_app().await;
+    let res = app.client().send_raw(Method::POST, "/api/v1/sessions", "text/plain", b"username=kim".to_vec()).await;
+    res.assert_problem(415, "unsupported_media_type");
+    let res = app.client().send_raw(Method::POST, "/api/v1/sessions", "application/x-www-form-urlencoded", b"a=b".to_vec()).await;
+    res.assert_problem(415, "unsupported_media_type");
+}
+
+#[tokio::test]
+async fn validation_failures_are_422_per_field() {
+    let app = spawn_app().await;
+    let res = app.client().post("/api/v1/users", json!({"username": "ab", "password": 12345678})).await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.field_errors(), [("password".to_owned(), "invalid_type".to_owned())], "type errors come first");
+    let res = app.client().post("/api/v1/users", json!({"username": "ab", "email": "nope"})).await;
+    res.assert_problem(422, "validation_failed");
+    let mut fields = res.field_errors();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [("email".into(), "invalid_email".into()), ("password".into(), "required".into()), ("username".into(), "too_short".into())]
+    );
+    assert!(res.body["errors"][0]["message"].is_string());
+}
+
+#[tokio::test]
+async fn a_query_parameter_of_the_wrong_type_is_400() {
+    let app = spawn_app().await;
+    let client = app.customer("querier", None).await;
+    client.get("/api/v1/sessions?limit=abc").await.assert_problem(400, "malformed_request");
+    client.get("/api/v1/sessions?limit=0").await.assert_problem(400, "malformed_request");
+    client.get("/api/v1/sessions?limit=101").await.assert_problem(400, "malformed_request");
+    client.get("/api/v1/sessions?cursor=not-a-cursor").await.assert_problem(400, "malformed_request");
+}
+
+#[tokio::test]
+async fn a_panicking_handler_is_an_opaque_500_and_the_worker_survives() {
+    let app = spawn_app().await;
+    let res = app.client().get("/test/panic").await;
+    res.assert_problem(500, "internal_error");
+    assert!(!res.text.contains("a handler bug"), "no internals leak: {}", res.text);
+    // The app runs a single worker: it must still answer.
+    assert_eq!(app.client().get("/healthz").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn korean_is_spoken_on_request_and_codes_stay_the_same() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let en = client.get("/api/v1/users/me").await;
+    let ko = client.send(Method::GET, "/api/v1/users/me", None, &[("accept-language", "ko-KR,ko;q=0.9")]).await;
+    ko.assert_problem(401, "unauthenticated");
+    assert_eq!(en.body["code"], ko.body["code"]);
+    assert_ne!(en.body["title"], ko.body["title"]);
+    assert!(ko.body["title"].as_str().unwrap().chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)), "{}", ko.text);
+}
