@@ -14,11 +14,12 @@ use crate::models::page::PageQuery;
 use crate::models::session::Session;
 use crate::models::user::{ProfileChange, Role, User, UserView};
 
+/// `?q=&limit=&cursor=` (serde's `flatten` would lose the number types of a query string).
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {
     q: Option<String>,
-    #[serde(flatten)]
-    page: PageQuery,
+    limit: Option<i64>,
+    cursor: Option<String>,
 }
 
 /// `GET /api/v1/users?q=`: a username prefix, or a phone prefix in any input format.
@@ -28,7 +29,9 @@ pub async fn list(
     query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, ApiError> {
     current.require_admin()?;
-    let (limit, cursor) = (query.page.limit()?, query.page.cursor()?);
+    let query = query.into_inner();
+    let page = PageQuery { limit: query.limit, cursor: query.cursor };
+    let (limit, cursor) = (page.limit()?, page.cursor()?);
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let username_prefix = q.map(|q| username_key(&normalise_username(q)));
     let phone_prefix = q.and_then(phone_prefix);

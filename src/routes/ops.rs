@@ -16,9 +16,13 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: the database answers within a second.
+/// `GET /readyz`: the database answers within a second. Any failure is "not ready" (503),
+/// never a 500: the probe exists to say exactly that.
 pub async fn readyz(db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
-    db.ping(Duration::from_secs(1)).await?;
+    db.ping(Duration::from_secs(1)).await.map_err(|e| match e {
+        ApiError::Unavailable(why) => ApiError::Unavailable(why),
+        other => ApiError::Unavailable(other.to_string()),
+    })?;
     Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
 }
 

@@ -8,7 +8,8 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn malformed_json_is_400() {
     let app = spawn_app().await;
-    let res = app.client().send_raw(Method::POST, "/api/v1/users", "application/json", b"{\"username\": ".to_vec()).await;
+    let res =
+        app.client().send_raw(Method::POST, "/api/v1/users", "application/json", b"{\"username\": ".to_vec()).await;
     res.assert_problem(400, "malformed_request");
 }
 
@@ -41,7 +42,10 @@ async fn a_body_that_is_not_json_is_415() {
     let app = spawn_app().await;
     let res = app.client().send_raw(Method::POST, "/api/v1/sessions", "text/plain", b"username=kim".to_vec()).await;
     res.assert_problem(415, "unsupported_media_type");
-    let res = app.client().send_raw(Method::POST, "/api/v1/sessions", "application/x-www-form-urlencoded", b"a=b".to_vec()).await;
+    let res = app
+        .client()
+        .send_raw(Method::POST, "/api/v1/sessions", "application/x-www-form-urlencoded", b"a=b".to_vec())
+        .await;
     res.assert_problem(415, "unsupported_media_type");
 }
 
@@ -57,7 +61,11 @@ async fn validation_failures_are_422_per_field() {
     fields.sort();
     assert_eq!(
         fields,
-        [("email".into(), "invalid_email".into()), ("password".into(), "required".into()), ("username".into(), "too_short".into())]
+        [
+            ("email".into(), "invalid_email".into()),
+            ("password".into(), "required".into()),
+            ("username".into(), "too_short".into())
+        ]
     );
     assert!(res.body["errors"][0]["message"].is_string());
 }

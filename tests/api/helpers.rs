@@ -103,7 +103,9 @@ pub fn new_database() -> String {
     let server = server_url();
     let name = format!("test_{}", uuid::Uuid::new_v4().simple());
     let mut conn = connect_with_retry(&format!("{server}/postgres"));
-    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}")).execute(&mut conn).expect("create test db");
+    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+        .execute(&mut conn)
+        .expect("create test db");
     format!("{server}/{name}")
 }
 
@@ -178,6 +180,11 @@ impl TestApp {
         PgConnection::establish(&self.database_url).expect("connect to the test database")
     }
 
+    /// Runs a statement on this test's database.
+    pub fn db_exec(&self, sql: &str) {
+        diesel::sql_query(sql).execute(&mut self.db()).expect("statement");
+    }
+
     /// Runs SQL returning one bigint (`SELECT count(*) ...`).
     pub fn count(&self, sql: &str) -> i64 {
         #[derive(diesel::QueryableByName)]
@@ -185,7 +192,10 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        diesel::sql_query(format!("SELECT ({sql})::bigint AS n")).get_result::<Count>(&mut self.db()).expect("count query").n
+        diesel::sql_query(format!("SELECT ({sql})::bigint AS n"))
+            .get_result::<Count>(&mut self.db())
+            .expect("count query")
+            .n
     }
 
     /// Signs a new customer up and returns their logged-in client.
@@ -258,7 +268,12 @@ impl Res {
         self.body["errors"]
             .as_array()
             .map(|errors| {
-                errors.iter().map(|e| (e["field"].as_str().unwrap_or("").to_owned(), e["code"].as_str().unwrap_or("").to_owned())).collect()
+                errors
+                    .iter()
+                    .map(|e| {
+                        (e["field"].as_str().unwrap_or("").to_owned(), e["code"].as_str().unwrap_or("").to_owned())
+                    })
+                    .collect()
             })
             .unwrap_or_default()
     }
@@ -320,7 +335,8 @@ impl Client {
 
     /// Sends a raw body with the given content type.
     pub async fn send_raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Res {
-        let request = self.http.request(method, format!("{}{path}", self.base)).header("content-type", content_type).body(body);
+        let request =
+            self.http.request(method, format!("{}{path}", self.base)).header("content-type", content_type).body(body);
         self.finish(request).await
     }
 

@@ -1,7 +1,12 @@
 //! Integration tests: the real app over HTTP, each test on its own PostgreSQL database.
 
+mod admin;
 mod config;
+mod cross_origin;
 mod errors;
 mod helpers;
+mod openapi;
 mod ops;
+mod sessions;
 mod stamps;
+mod users;

@@ -1,0 +1,78 @@
+//! Admin account management: search, roles, deactivation.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, PASSWORD};
+
+#[tokio::test]
+async fn only_admins_list_users() {
+    let app = spawn_app().await;
+    let customer = app.customer("plain", None).await;
+    let staff = app.user_with_role("barista", "staff").await;
+    customer.get("/api/v1/users").await.assert_problem(403, "forbidden");
+    staff.get("/api/v1/users").await.assert_problem(403, "forbidden");
+    app.client().get("/api/v1/users").await.assert_problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn admins_search_by_username_or_phone_prefix_and_page() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("boss", "admin").await;
+    app.customer("kim_a", Some("010-1111-2222")).await;
+    app.customer("kim_b", Some("010-3333-4444")).await;
+    app.customer("lee", Some("010-1111-9999")).await;
+
+    let names = |res: &crate::helpers::Res| -> Vec<String> {
+        res.body["items"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(names(&admin.get("/api/v1/users?q=KIM").await), ["kim_a", "kim_b"]);
+    assert_eq!(names(&admin.get("/api/v1/users?q=010-1111").await), ["kim_a", "lee"]);
+    assert_eq!(names(&admin.get("/api/v1/users?q=%2B8210-3333").await), ["kim_b"]);
+    let first = admin.get("/api/v1/users?limit=2").await;
+    assert_eq!(names(&first), ["boss", "kim_a"]);
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let second = admin.get(&format!("/api/v1/users?limit=2&cursor={cursor}")).await;
+    assert_eq!(names(&second), ["kim_b", "lee"]);
+    assert!(second.body["next_cursor"].is_null());
+}
+
+#[tokio::test]
+async fn admins_change_roles_and_validate_them() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("boss", "admin").await;
+    let customer = app.customer("promoted", None).await;
+    let id = customer.get("/api/v1/users/me").await.body["id"].as_str().unwrap().to_owned();
+
+    let res = admin.patch(&format!("/api/v1/users/{id}"), json!({"role": "staff"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.body["role"], "staff");
+    assert_eq!(customer.get("/api/v1/users/me").await.body["role"], "staff", "seen on the next request");
+
+    admin
+        .patch(&format!("/api/v1/users/{id}"), json!({"role": "owner"}))
+        .await
+        .assert_problem(422, "validation_failed");
+    admin
+        .patch("/api/v1/users/00000000-0000-0000-0000-000000000000", json!({"role": "staff"}))
+        .await
+        .assert_problem(404, "not_found");
+    customer.patch(&format!("/api/v1/users/{id}"), json!({"role": "admin"})).await.assert_problem(403, "forbidden");
+}
+
+#[tokio::test]
+async fn deactivation_revokes_every_session_and_blocks_login() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("boss", "admin").await;
+    let customer = app.customer("leaver", None).await;
+    let id = customer.get("/api/v1/users/me").await.body["id"].as_str().unwrap().to_owned();
+
+    let res = admin.patch(&format!("/api/v1/users/{id}"), json!({"is_active": false})).await;
+
+    assert_eq!(res.body["is_active"], false);
+    customer.get("/api/v1/users/me").await.assert_problem(401, "unauthenticated");
+    assert_eq!(app.count(&format!("SELECT count(*) FROM sessions WHERE user_id = '{id}'")), 0);
+    app.client().login("leaver", PASSWORD).await.assert_problem(401, "invalid_credentials");
+    admin.patch(&format!("/api/v1/users/{id}"), json!({"is_active": true})).await;
+    assert_eq!(app.client().login("leaver", PASSWORD).await.status, StatusCode::CREATED);
+}
