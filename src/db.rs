@@ -28,6 +28,10 @@ impl Db {
             .max_size(config.db_pool_size)
             .min_idle(Some(1))
             .connection_timeout(config.db_timeout)
+            // r2d2 would run `SELECT 1` before handing out each connection: a round trip per
+            // request. A connection that broke is noticed by Diesel on its first failing query
+            // (that request gets a 503) and dropped from the pool instead.
+            .test_on_check_out(false)
             .build_unchecked(ConnectionManager::new(url));
         Self { pool }
     }

@@ -38,6 +38,10 @@ fn server_url() -> &'static str {
         diesel::sql_query(format!("DROP DATABASE IF EXISTS {TEMPLATE}")).execute(&mut conn).expect("drop template");
         diesel::sql_query(format!("CREATE DATABASE {TEMPLATE}")).execute(&mut conn).expect("create template");
         db::migrate(&format!("{server}/{TEMPLATE}")).expect("migrate the template");
+        let mut template = connect_with_retry(&format!("{server}/{TEMPLATE}"));
+        diesel::sql_query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .execute(&mut template)
+            .expect("pg_stat_statements");
         server
     })
 }
@@ -56,7 +60,14 @@ fn start_throwaway_cluster() -> String {
             bins.initdb(&data, None)?;
             let port = free_port()?;
             // Durability buys nothing in a throwaway cluster; speed does.
-            let settings = ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=300"];
+            // pg_stat_statements lets a test count the statements a request costs.
+            let settings = [
+                "fsync=off",
+                "synchronous_commit=off",
+                "full_page_writes=off",
+                "max_connections=300",
+                "shared_preload_libraries=pg_stat_statements",
+            ];
             let child = bins.spawn_tied_to_thread(&data, port, &settings)?;
             Ok((port, child))
         })();
@@ -183,6 +194,18 @@ impl TestApp {
     /// Runs a statement on this test's database.
     pub fn db_exec(&self, sql: &str) {
         diesel::sql_query(sql).execute(&mut self.db()).expect("statement");
+    }
+
+    /// Runs SQL returning one text column, all rows.
+    pub fn text_rows(&self, sql: &str) -> Vec<String> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            t: String,
+        }
+        let rows: Vec<Row> =
+            diesel::sql_query(format!("SELECT t FROM ({sql}) AS q(t)")).load(&mut self.db()).expect("text query");
+        rows.into_iter().map(|r| r.t).collect()
     }
 
     /// Runs SQL returning one bigint (`SELECT count(*) ...`).

@@ -1,12 +1,14 @@
 //! Integration tests: the real app over HTTP, each test on its own PostgreSQL database.
 
 mod admin;
-mod config;
+mod binary;
 mod cross_origin;
 mod errors;
 mod helpers;
 mod openapi;
 mod ops;
+mod preferences;
+mod round_trips;
 mod sessions;
 mod stamps;
 mod users;
