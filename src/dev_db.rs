@@ -24,9 +24,9 @@ impl DevDatabase {
     /// sure the application database exists.
     pub fn start() -> anyhow::Result<Self> {
         let root = std::env::current_dir()?.join(".data");
-        let data = root.join("pg");
         let bins = PgBinaries::locate()?;
         std::fs::create_dir_all(&root)?;
+        let data = cluster_dir(&bins, &root)?;
         let password_file = root.join("password");
         if !data.join("PG_VERSION").exists() {
             eprintln!("stampcard: creating a development PostgreSQL cluster in {}", data.display());
@@ -65,6 +65,30 @@ impl DevDatabase {
         }
         Ok(())
     }
+}
+
+/// `./.data/pg`, or, when the `postgres` user cannot reach this directory (a checkout under
+/// `/root`, say), a directory under `/var/lib/stampcard` that `./.data/pg` links to.
+fn cluster_dir(bins: &PgBinaries, root: &Path) -> anyhow::Result<PathBuf> {
+    let local = root.join("pg");
+    if let Ok(target) = std::fs::read_link(&local) {
+        return Ok(target);
+    }
+    if local.exists() || bins.can_reach(&local) {
+        return Ok(local);
+    }
+    use sha2::Digest;
+    let digest = hex::encode(&sha2::Sha256::digest(root.as_os_str().as_encoded_bytes())[..8]);
+    let outside = Path::new("/var/lib/stampcard").join(digest);
+    std::fs::create_dir_all(&outside)?;
+    let data = outside.join("pg");
+    std::os::unix::fs::symlink(&data, &local).with_context(|| format!("linking {}", local.display()))?;
+    eprintln!(
+        "stampcard: the postgres user cannot reach {}; the cluster lives in {} (linked from there)",
+        root.display(),
+        data.display()
+    );
+    Ok(data)
 }
 
 fn ensure_database(server: &str) -> anyhow::Result<()> {

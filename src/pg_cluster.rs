@@ -59,6 +59,24 @@ impl PgBinaries {
         cmd
     }
 
+    /// Whether the server's user can reach `dir`: every directory above it must let that user
+    /// through (a checkout under `/root` does not let `postgres` in).
+    pub fn can_reach(&self, dir: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let Some((uid, gid)) = self.run_as else { return true };
+        dir.ancestors().skip(1).all(|ancestor| {
+            let Ok(meta) = std::fs::metadata(ancestor) else { return true };
+            let mode = meta.mode();
+            if meta.uid() == uid {
+                mode & 0o100 != 0
+            } else if meta.gid() == gid {
+                mode & 0o010 != 0
+            } else {
+                mode & 0o001 != 0
+            }
+        })
+    }
+
     /// Creates `dir` (mode 0700) owned by whoever will run the server.
     pub fn prepare_dir(&self, dir: &Path) -> anyhow::Result<()> {
         use std::os::unix::fs::PermissionsExt;

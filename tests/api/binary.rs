@@ -128,3 +128,52 @@ async fn sigterm_lets_in_flight_requests_finish_and_exits_zero() {
     let status = tokio::task::spawn_blocking(move || server.child.wait()).await.unwrap().unwrap();
     assert!(status.success(), "exit status {status:?}");
 }
+
+#[tokio::test]
+async fn the_cli_creates_users_sets_roles_and_purges_expired_sessions() {
+    let app = crate::helpers::spawn_app().await;
+    let cli = |args: &[&str]| {
+        let out = stampcard()
+            .args(args)
+            .env("DATABASE_URL", &app.database_url)
+            .env("STAMPCARD_PASSWORD", PASSWORD)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+
+    cli(&["user", "create", "--username", "counter", "--role", "staff", "--phone", "010-7777-8888"]);
+    let staff = app.client();
+    let res = staff.login("counter", PASSWORD).await;
+    assert_eq!(res.body["user"]["role"], "staff", "{}", res.text);
+    assert_eq!(res.body["user"]["phone"], "+821077778888");
+
+    cli(&["user", "set-role", "--username", "COUNTER", "--role", "admin"]);
+    assert_eq!(staff.get("/api/v1/users/me").await.body["role"], "admin");
+
+    app.db_exec("UPDATE sessions SET expires_at = now() - interval '1 minute'");
+    let out = cli(&["sessions", "purge"]);
+    assert!(out.contains("purged 1"), "{out}");
+    assert_eq!(app.count("SELECT count(*) FROM sessions"), 0);
+}
+
+#[tokio::test]
+async fn the_cli_refuses_weak_passwords_and_unknown_roles() {
+    let url = tokio::task::spawn_blocking(new_database).await.unwrap();
+    let weak = stampcard()
+        .args(["user", "create", "--username", "weakling"])
+        .env("DATABASE_URL", &url)
+        .env("STAMPCARD_PASSWORD", "password")
+        .output()
+        .unwrap();
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("too_common"));
+    let role = stampcard()
+        .args(["user", "create", "--username", "someone", "--role", "owner"])
+        .env("DATABASE_URL", &url)
+        .env("STAMPCARD_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(!role.status.success());
+}
