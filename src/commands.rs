@@ -76,7 +76,7 @@ async fn purge_periodically(db: Db) {
         let purged = db
             .run(|conn| {
                 let sessions = Session::purge_expired(conn)?;
-                let other = throttle::purge(conn)?;
+                let other = throttle::purge(conn)? + crate::models::idempotency::purge(conn)?;
                 Ok((sessions, other))
             })
             .await;
@@ -147,15 +147,47 @@ fn with_connection(config: &Config, f: impl FnOnce(&mut PgConnection) -> anyhow:
     result
 }
 
+/// Reads a password from standard input, without echo when it is a terminal.
 fn prompt_password() -> anyhow::Result<String> {
     use std::io::{BufRead, Write};
-    eprint!("password (input is shown; prefer STAMPCARD_PASSWORD): ");
+    eprint!("password: ");
     std::io::stderr().flush()?;
+    let echo_off = EchoOff::new();
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
+    drop(echo_off);
+    eprintln!();
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     if password.is_empty() {
         bail!("no password given (set STAMPCARD_PASSWORD or type one at the prompt)");
     }
     Ok(password)
+}
+
+/// Turns terminal echo off for as long as it lives (nothing happens when stdin is no terminal).
+struct EchoOff(Option<libc::termios>);
+
+impl EchoOff {
+    fn new() -> Self {
+        // SAFETY: tcgetattr/tcsetattr on fd 0 with a zeroed termios that tcgetattr fills in.
+        unsafe {
+            let mut saved: libc::termios = std::mem::zeroed();
+            if libc::isatty(0) != 1 || libc::tcgetattr(0, &mut saved) != 0 {
+                return Self(None);
+            }
+            let mut quiet = saved;
+            quiet.c_lflag &= !libc::ECHO;
+            libc::tcsetattr(0, libc::TCSANOW, &quiet);
+            Self(Some(saved))
+        }
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.0 {
+            // SAFETY: restores the settings read in `new`.
+            unsafe { libc::tcsetattr(0, libc::TCSANOW, saved) };
+        }
+    }
 }

@@ -13,6 +13,7 @@ pub mod dev_db;
 pub mod error;
 pub mod extract;
 pub mod fields;
+pub mod idempotency;
 pub mod messages;
 pub mod middleware;
 pub mod models;

@@ -7,6 +7,7 @@ mod resource;
 
 pub use ops::OPENAPI_YAML;
 mod sessions;
+mod stamps;
 mod users;
 
 use actix_web::web;
@@ -27,6 +28,9 @@ pub fn resources() -> Vec<Resource> {
         Resource::new("/api/v1/sessions").post(sessions::login).get(sessions::list).delete(sessions::revoke_others),
         Resource::new("/api/v1/sessions/current").get(sessions::current).delete(sessions::logout),
         Resource::new("/api/v1/sessions/{id}").delete(sessions::revoke),
+        Resource::new("/api/v1/stamps").get(stamps::card).post(stamps::stamp),
+        Resource::new("/api/v1/stamps/events").get(stamps::events),
+        Resource::new("/api/v1/stamps/redemptions").post(stamps::redeem),
         Resource::new("/api/v1/preferences").get(preferences::get).put(preferences::put),
     ]
 }

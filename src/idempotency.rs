@@ -1,0 +1,184 @@
+//! The `Idempotency-Key` header (after the IETF draft and Stripe): a client that retries an
+//! unsafe request with the same key and body gets the first response again, never a second
+//! effect. The records live in [`crate::models::idempotency`]; this module decides what to
+//! store, and turns a stored response back into an HTTP answer.
+//!
+//! Handlers check authentication, role and body first, so 401, 403 and 422 are never stored.
+//! Stored and replayed are the outcomes of a request that actually ran: its success, and the
+//! errors in [`is_replayed`]. Any other failure (a 5xx) releases the key for a retry.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use diesel::PgConnection;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::messages::Lang;
+use crate::middleware::problems::language;
+use crate::models::idempotency::{Claim, Key};
+
+/// The request header.
+pub const HEADER: &str = "Idempotency-Key";
+
+/// The response header that marks a replay.
+pub const REPLAYED: &str = "Idempotent-Replayed";
+
+/// An unsafe request that may carry an `Idempotency-Key`.
+pub struct Idempotent {
+    key: Option<String>,
+    fingerprint: [u8; 32],
+    /// Stored error bodies are rendered in the language the first request asked for, so that
+    /// a replay is byte for byte the first answer.
+    lang: Lang,
+}
+
+impl Idempotent {
+    /// Reads the header (422 `Idempotency-Key` `invalid_format` unless 1..=255 printable
+    /// ASCII characters) and fingerprints `body`, which the handler has already validated.
+    pub fn new(req: &HttpRequest, body: &[u8]) -> Result<Self, ApiError> {
+        let invalid = || ApiError::field(HEADER, "invalid_format");
+        let mut values = req.headers().get_all(HEADER);
+        let key = match (values.next(), values.next()) {
+            (None, _) => None,
+            (Some(value), None) => {
+                let bytes = value.as_bytes();
+                if bytes.is_empty() || bytes.len() > 255 || !bytes.iter().all(|b| (0x20..=0x7e).contains(b)) {
+                    return Err(invalid());
+                }
+                Some(value.to_str().map_err(|_| invalid())?.to_owned())
+            }
+            // Two keys on one request: which one would the client retry with?
+            (Some(_), Some(_)) => return Err(invalid()),
+        };
+        Ok(Self { key, fingerprint: fingerprint(body)?, lang: language(req) })
+    }
+
+    /// Runs `effect` and answers `success` with the JSON it returns, at most once per key:
+    /// with a key, the effect and its response commit together, and a repeated request gets
+    /// the stored response with `Idempotent-Replayed: true`.
+    pub async fn run<F>(
+        self,
+        db: &Db,
+        user_id: Uuid,
+        endpoint: &'static str,
+        success: StatusCode,
+        effect: F,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<Value, ApiError> + Send + 'static,
+    {
+        let Some(key) = self.key else {
+            let body = db.run(effect).await?;
+            return Ok(HttpResponse::build(success).json(body));
+        };
+        let key = Key { user_id, endpoint, key };
+        let (claim_key, fingerprint) = (key.clone(), self.fingerprint);
+        let claimed = match db.run(move |conn| claim_key.claim(conn, &fingerprint)).await? {
+            Claim::Done { status, body } => return replay(status, &body),
+            Claim::Owned(claimed) => claimed,
+        };
+        let (lang, run_key) = (self.lang, key.clone());
+        let outcome = db
+            .transaction(move |conn| {
+                let result = effect(conn);
+                let (status, stored) = match &result {
+                    Ok(body) => (success, body.clone()),
+                    Err(err) if is_replayed(err) => (err.status_code(), err.problem().body(lang)),
+                    // Rolls the transaction back; the key is released below.
+                    Err(_) => return result.map(Ok),
+                };
+                run_key.complete(conn, claimed, status.as_u16(), &stored)?;
+                Ok(result)
+            })
+            .await;
+        match outcome {
+            Ok(Ok(body)) => Ok(HttpResponse::build(success).json(body)),
+            // Rendered by the error machinery exactly as `Problem::body` stored it.
+            Ok(Err(err)) => Err(err),
+            Err(err) => {
+                if let Err(release) = db.run(move |conn| key.release(conn, claimed)).await {
+                    // The claim stays until it counts as abandoned; a retry then takes it over.
+                    tracing::warn!(error = %release, "could not release an idempotency key");
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
+/// The failures that are a request's real answer, stored and replayed like a success.
+fn is_replayed(err: &ApiError) -> bool {
+    matches!(err, ApiError::CustomerNotFound | ApiError::InsufficientStamps { .. })
+}
+
+/// The stored response again, marked as a replay.
+fn replay(status: i16, body: &Value) -> Result<HttpResponse, ApiError> {
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or_else(|| anyhow::anyhow!("stored idempotent status {status} is not a status"))?;
+    let content_type = if status.is_success() { "application/json" } else { "application/problem+json" };
+    Ok(HttpResponse::build(status).content_type(content_type).insert_header((REPLAYED, "true")).body(body.to_string()))
+}
+
+/// SHA-256 of the body's canonical JSON: the same JSON value, whatever its key order and
+/// whitespace, has one fingerprint. An empty body is `{}`, as for the handlers.
+fn fingerprint(body: &[u8]) -> Result<[u8; 32], ApiError> {
+    let value: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(body).map_err(|e| ApiError::MalformedRequest(e.to_string()))?
+    };
+    let mut text = String::new();
+    canonical(&value, &mut text);
+    Ok(Sha256::digest(text.as_bytes()).into())
+}
+
+/// Compact JSON with object keys sorted. Written out rather than trusting `Value`'s map to be
+/// sorted: any crate turning on serde_json's `preserve_order` would silently change that.
+fn canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (name, value)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(name.clone()).to_string());
+                out.push(':');
+                canonical(value, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_json_value_has_one_fingerprint() {
+        let a = fingerprint(br#"{"phone": "010-1234-5678", "count": 2, "x": {"b": [1, {"d": 1, "c": 2}], "a": null}}"#);
+        let b = fingerprint(br#"{"x":{"a":null,"b":[1,{"c":2,"d":1}]},"count":2,"phone":"010-1234-5678"}"#);
+        assert_eq!(a.unwrap(), b.unwrap());
+        assert_ne!(fingerprint(br#"{"count": 2}"#).unwrap(), fingerprint(br#"{"count": 3}"#).unwrap());
+        assert_eq!(fingerprint(b"").unwrap(), fingerprint(b" {} ").unwrap());
+    }
+}

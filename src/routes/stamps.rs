@@ -1,0 +1,156 @@
+//! `/api/v1/stamps`: the loyalty card. Staff stamp customers by phone; customers read their
+//! own card and history and redeem their own free coffee; staff may do both for a customer.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Deserializer};
+use serde_json::{json, Value};
+use validator::{Validate, ValidationError};
+
+use crate::auth::CurrentUser;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::extract::parse;
+use crate::fields::{self, parse_phone};
+use crate::idempotency::Idempotent;
+use crate::models::card::{Card, Event, Holder};
+use crate::models::page::PageQuery;
+use crate::startup::AppConfig;
+
+/// The idempotency scopes of the two unsafe endpoints.
+const STAMP: &str = "POST /api/v1/stamps";
+const REDEEM: &str = "POST /api/v1/stamps/redemptions";
+
+/// `?phone=` on the reading endpoints.
+#[derive(Debug, Deserialize)]
+pub struct PhoneQuery {
+    phone: Option<String>,
+}
+
+/// `POST /api/v1/stamps`.
+#[derive(Debug, Deserialize, Validate)]
+pub struct StampRequest {
+    #[validate(required, custom(function = "fields::validate_phone"))]
+    phone: Option<String>,
+    /// Any JSON value, checked by hand: `"1"`, `1.5` or `null` must be a 422 naming `count`,
+    /// and an absent count (`None`) must differ from `null` (`Some(Value::Null)`).
+    #[serde(default, deserialize_with = "present")]
+    #[validate(custom(function = "valid_count"))]
+    count: Option<Value>,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// 1..=10 stamps at a time: a whole JSON number.
+fn valid_count(count: &Value) -> Result<(), ValidationError> {
+    match count {
+        Value::Number(n) if n.as_i64().is_some_and(|n| (1..=10).contains(&n)) => Ok(()),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Err(ValidationError::new("out_of_range")),
+        _ => Err(ValidationError::new("invalid_type")),
+    }
+}
+
+impl StampRequest {
+    /// The customer to stamp (the phone is validated, so this only restates it in E.164).
+    fn holder(&self) -> Result<Holder, ApiError> {
+        let phone = self.phone.as_deref().and_then(parse_phone);
+        phone.map(Holder::Customer).ok_or_else(|| ApiError::field("phone", "invalid_phone"))
+    }
+
+    fn count(&self) -> i32 {
+        // Validated: absent or a number in 1..=10.
+        self.count.as_ref().and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok()).unwrap_or(1)
+    }
+}
+
+/// `POST /api/v1/stamps/redemptions`: customers send nothing, staff name the customer.
+#[derive(Debug, Default, Deserialize, Validate)]
+pub struct RedeemRequest {
+    phone: Option<String>,
+}
+
+/// The card a read is about: one's own, or for staff and admins, a customer's by `?phone=`.
+/// A phone that does not parse cannot be anybody's, hence 404 rather than 422.
+fn read_target(current: &CurrentUser, phone: Option<&str>) -> Result<Holder, ApiError> {
+    match phone {
+        None => Ok(Holder::User(current.user.id)),
+        Some(_) if !current.role().is_staff() => Err(ApiError::Forbidden),
+        Some(raw) => parse_phone(raw).map(Holder::Customer).ok_or(ApiError::CustomerNotFound),
+    }
+}
+
+/// `GET /api/v1/stamps`.
+pub async fn card(
+    current: CurrentUser,
+    db: web::Data<Db>,
+    config: web::Data<AppConfig>,
+    query: web::Query<PhoneQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let holder = read_target(&current, query.phone.as_deref())?;
+    let card = db.run(move |conn| Card::load(conn, &holder)).await?;
+    Ok(HttpResponse::Ok().json(card.view(config.stamps_per_reward)))
+}
+
+/// `GET /api/v1/stamps/events`: the history, newest first.
+pub async fn events(
+    current: CurrentUser,
+    db: web::Data<Db>,
+    query: web::Query<PhoneQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, cursor) = (page.limit()?, page.cursor()?);
+    let holder = read_target(&current, query.phone.as_deref())?;
+    let page = db.run(move |conn| Event::page(conn, &holder, cursor.as_ref(), limit)).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// `POST /api/v1/stamps`: staff and admins stamp a customer's card.
+pub async fn stamp(
+    req: HttpRequest,
+    current: CurrentUser,
+    db: web::Data<Db>,
+    config: web::Data<AppConfig>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    current.require_staff()?;
+    let input: StampRequest = parse(&body)?;
+    let idempotent = Idempotent::new(&req, &body)?;
+    let holder = input.holder()?;
+    let (count, issuer, per_reward) = (input.count(), current.user.id, config.stamps_per_reward);
+    idempotent
+        .run(&db, issuer, STAMP, StatusCode::CREATED, move |conn| {
+            let (card, event) = Card::stamp(conn, &holder, count, issuer)?;
+            Ok(json!({"card": card.view(per_reward), "event": event}))
+        })
+        .await
+}
+
+/// `POST /api/v1/stamps/redemptions`: one free coffee for `stamps_per_reward` stamps.
+pub async fn redeem(
+    req: HttpRequest,
+    current: CurrentUser,
+    db: web::Data<Db>,
+    config: web::Data<AppConfig>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let input: RedeemRequest = parse(&body)?;
+    let holder = match (current.role().is_staff(), input.phone) {
+        (false, None) => Holder::User(current.user.id),
+        // Nobody redeems someone else's stamps but staff.
+        (false, Some(_)) => return Err(ApiError::Forbidden),
+        (true, None) => return Err(ApiError::field("phone", "required")),
+        (true, Some(raw)) => {
+            Holder::Customer(parse_phone(&raw).ok_or_else(|| ApiError::field("phone", "invalid_phone"))?)
+        }
+    };
+    let idempotent = Idempotent::new(&req, &body)?;
+    let (issuer, per_reward) = (current.user.id, config.stamps_per_reward);
+    idempotent
+        .run(&db, issuer, REDEEM, StatusCode::CREATED, move |conn| {
+            let (card, redemption) = Card::redeem(conn, &holder, per_reward, issuer)?;
+            Ok(json!({"redemption": redemption, "card": card.view(per_reward)}))
+        })
+        .await
+}
