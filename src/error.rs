@@ -161,6 +161,8 @@ impl ApiError {
             Self::TooManyAttempts { retry_after } => {
                 problem.headers.push((header::RETRY_AFTER, retry_after.to_string()))
             }
+            // The first request is usually done within a second.
+            Self::IdempotencyKeyInProgress => problem.headers.push((header::RETRY_AFTER, "1".into())),
             Self::Unavailable(_) => problem.headers.push((header::RETRY_AFTER, "5".into())),
             _ => {}
         }

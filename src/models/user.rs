@@ -131,10 +131,6 @@ impl User {
         Ok(users::table.filter(users::username_key.eq(key)).select(User::as_select()).first(conn).optional()?)
     }
 
-    pub fn find_by_phone(conn: &mut PgConnection, phone: &str) -> Result<Option<User>, ApiError> {
-        Ok(users::table.filter(users::phone.eq(phone)).select(User::as_select()).first(conn).optional()?)
-    }
-
     pub fn update(conn: &mut PgConnection, id: Uuid, mut change: ProfileChange) -> Result<User, ApiError> {
         change.updated_at = Some(Utc::now());
         diesel::update(users::table.find(id))
