@@ -41,6 +41,10 @@ pub fn parse<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError
     if !value.is_object() {
         return Err(ApiError::field("body", "invalid_type"));
     }
+    if let Some(field) = nul_path(&value, "") {
+        // Valid JSON, but PostgreSQL text cannot hold U+0000, and no field of ours needs it.
+        return Err(ApiError::field(field, "invalid_characters"));
+    }
     let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
         let field = e.path().to_string();
         let field = if field == "." { "body".to_owned() } else { field };
@@ -48,6 +52,18 @@ pub fn parse<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError
     })?;
     parsed.validate()?;
     Ok(parsed)
+}
+
+/// The path of the first string (or key) that contains U+0000.
+fn nul_path(value: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+    match value {
+        Value::String(s) if s.contains('\0') => Some(if path.is_empty() { "body".to_owned() } else { path.to_owned() }),
+        Value::Object(map) => map.iter().find_map(|(k, v)| if k.contains('\0') { Some(join(k)) } else { nul_path(v, &join(k)) }),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| nul_path(v, &join(&i.to_string()))),
+        _ => None,
+    }
 }
 
 /// Registers the body limit for the `Bytes` extractor that `ApiJson` uses.

@@ -54,7 +54,11 @@ impl Cursor {
     pub fn decode(text: &str) -> Result<Self, ApiError> {
         let bad = || ApiError::MalformedRequest("bad cursor".into());
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
-        serde_json::from_slice(&bytes).map_err(|_| bad())
+        match serde_json::from_slice(&bytes).map_err(|_| bad())? {
+            // A forged cursor must not smuggle U+0000 into a query: PostgreSQL refuses it.
+            Self::TextId(text, _) if text.contains('\0') => Err(bad()),
+            cursor => Ok(cursor),
+        }
     }
 
     fn mismatch() -> ApiError {
@@ -121,6 +125,8 @@ mod tests {
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         assert!(matches!(Cursor::decode("!!"), Err(ApiError::MalformedRequest(_))));
         assert!(matches!(Cursor::decode(&URL_SAFE_NO_PAD.encode("{}")), Err(ApiError::MalformedRequest(_))));
+        let forged = Cursor::TextId("a\0b".into(), Uuid::nil()).encode();
+        assert!(matches!(Cursor::decode(&forged), Err(ApiError::MalformedRequest(_))));
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub async fn list(
     let query = query.into_inner();
     let page = PageQuery { limit: query.limit, cursor: query.cursor };
     let (limit, cursor) = (page.limit()?, page.cursor()?);
+    if query.q.as_deref().is_some_and(|q| q.contains('\0')) {
+        return Err(ApiError::MalformedRequest("q must not contain NUL".into()));
+    }
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let username_prefix = q.map(|q| username_key(&normalise_username(q)));
     let phone_prefix = q.and_then(phone_prefix);

@@ -43,11 +43,11 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 
-/// 1..=10 stamps at a time: a whole JSON number.
+/// 1..=10 stamps at a time: a whole JSON number (`2.0` is one too, as in JSON Schema).
 fn valid_count(count: &Value) -> Result<(), ValidationError> {
-    match count {
-        Value::Number(n) if n.as_i64().is_some_and(|n| (1..=10).contains(&n)) => Ok(()),
-        Value::Number(n) if n.is_i64() || n.is_u64() => Err(ValidationError::new("out_of_range")),
+    match count.as_f64() {
+        Some(n) if n.fract() == 0.0 && (1.0..=10.0).contains(&n) => Ok(()),
+        Some(n) if n.fract() == 0.0 => Err(ValidationError::new("out_of_range")),
         _ => Err(ValidationError::new("invalid_type")),
     }
 }
@@ -61,7 +61,7 @@ impl StampRequest {
 
     fn count(&self) -> i32 {
         // Validated: absent or a number in 1..=10.
-        self.count.as_ref().and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok()).unwrap_or(1)
+        self.count.as_ref().and_then(Value::as_f64).map_or(1, |n| n as i32)
     }
 }
 

@@ -101,3 +101,13 @@ async fn korean_is_spoken_on_request_and_codes_stay_the_same() {
     assert_ne!(en.body["title"], ko.body["title"]);
     assert!(ko.body["title"].as_str().unwrap().chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c)), "{}", ko.text);
 }
+
+#[tokio::test]
+async fn a_nul_character_is_refused_not_a_server_error() {
+    let app = spawn_app().await;
+    let res = app.client().post("/api/v1/sessions", json!({"username": "a\u{0}bc", "password": "x"})).await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.field_errors(), [("username".to_owned(), "invalid_characters".to_owned())]);
+    let admin = app.user_with_role("boss", "admin").await;
+    admin.get("/api/v1/users?q=a%00").await.assert_problem(400, "malformed_request");
+}

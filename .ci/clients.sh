@@ -1,0 +1,350 @@
+#!/usr/bin/env bash
+# CI: exercise the clients against a live release server on a throwaway database:
+#   1. the Postman collection, with newman;
+#   2. every curl journey in examples/curl/;
+#   3. Schemathesis against the served /openapi.yaml, authenticated as a staff user;
+#   4. graceful shutdown: SIGTERM must stop the server with exit code 0.
+# Any failure fails the script. Run from anywhere; needs PostgreSQL server binaries, node/npm,
+# python3 (with venv) and curl; installs jq if it is missing.
+#
+# Environment (all optional):
+#   STAMPCARD_CI_TOOLS  directory to keep newman and Schemathesis in between runs (default: a
+#                       temporary directory, removed at the end)
+#   STAMPCARD_CI_KEEP=1 keep the temporary directory (server and database logs) for inspection
+#   STAMPCARD_CI_SEED, STAMPCARD_CI_MAX_EXAMPLES
+#                       Schemathesis seed and cases per operation and phase (default 20261126, 50):
+#                       raise the examples or vary the seed locally for a deeper search
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+NEWMAN_VERSION=6.2.2
+SCHEMATHESIS_VERSION=4.32.5
+SCHEMATHESIS_SEED="${STAMPCARD_CI_SEED:-20261126}"
+SCHEMATHESIS_MAX_EXAMPLES="${STAMPCARD_CI_MAX_EXAMPLES:-50}"
+
+section() { printf '\n===== %s =====\n' "$*"; }
+started_at=$SECONDS
+elapsed() { printf '(%ds so far)' "$((SECONDS - started_at))"; }
+
+# --- scratch space and cleanup ---------------------------------------------------------------
+
+TMP="$(mktemp -d /tmp/stampcard-clients.XXXXXX)"
+chmod 755 "$TMP"
+TOOLS="${STAMPCARD_CI_TOOLS:-$TMP/tools}"
+mkdir -p "$TOOLS"
+SERVER_PID=""
+PGDATA="$TMP/pgdata"
+PGBIN=""
+
+# Runs a PostgreSQL tool as the postgres user when we are root (PostgreSQL refuses root).
+as_pg() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+cleanup() {
+    local status=$?
+    set +e
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null
+        wait "$SERVER_PID" 2>/dev/null
+    fi
+    if [ "$status" != 0 ] && [ -f "$TMP/server.log" ]; then
+        echo "--- last lines of the server log ($TMP/server.log)"
+        tail -n 40 "$TMP/server.log"
+    fi
+    if [ -n "$PGBIN" ] && [ -f "$PGDATA/postmaster.pid" ]; then
+        as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
+    fi
+    if [ "${STAMPCARD_CI_KEEP:-0}" = 1 ]; then
+        echo "kept $TMP"
+    else
+        rm -rf "$TMP"
+    fi
+    if [ "$status" = 0 ]; then
+        echo "clients: all passed in $((SECONDS - started_at))s"
+    else
+        echo "clients: FAILED (exit $status) after $((SECONDS - started_at))s" >&2
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The client checks (newman, each curl journey, each Schemathesis pass) all run even when one
+# fails, so that one CI log shows every problem; the script fails at the end if any did.
+FAILED_STEPS=()
+check() {
+    local name="$1"
+    shift
+    if "$@"; then
+        echo ">>> passed: $name"
+    else
+        echo ">>> FAILED: $name" >&2
+        FAILED_STEPS+=("$name")
+    fi
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# --- prerequisites --------------------------------------------------------------------------------
+
+section "prerequisites"
+if ! command -v jq >/dev/null 2>&1; then
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q jq
+fi
+for tool in curl jq node npm python3; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is required" >&2; exit 1; }
+done
+PGBIN="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+[ -x "$PGBIN/initdb" ] || { echo "error: no PostgreSQL server binaries under /usr/lib/postgresql" >&2; exit 1; }
+echo "curl: $(curl --version | head -n 1 | cut -d' ' -f1-2), jq: $(jq --version), node: $(node --version)," \
+    "python3: $(python3 --version | cut -d' ' -f2), PostgreSQL: $("$PGBIN/postgres" --version | awk '{print $3}')"
+
+section "release build"
+cargo build --release
+BIN="$ROOT/target/release/stampcard"
+
+section "tools: newman $NEWMAN_VERSION, schemathesis $SCHEMATHESIS_VERSION $(elapsed)"
+NEWMAN="$TOOLS/npm/node_modules/.bin/newman"
+if [ "$("$NEWMAN" --version 2>/dev/null)" != "$NEWMAN_VERSION" ]; then
+    npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$TOOLS/npm" "newman@$NEWMAN_VERSION"
+fi
+"$NEWMAN" --version
+ST="$TOOLS/venv/bin/schemathesis"
+if ! "$ST" --version 2>/dev/null | grep -qx "schemathesis, version $SCHEMATHESIS_VERSION"; then
+    python3 -m venv "$TOOLS/venv"
+    "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+"$ST" --version
+
+# --- database and server --------------------------------------------------------------------
+
+section "throwaway PostgreSQL cluster $(elapsed)"
+PGPORT="$(free_port)"
+mkdir -p "$PGDATA"
+if [ "$(id -u)" = 0 ]; then chown postgres: "$PGDATA"; fi
+as_pg "$PGBIN/initdb" -D "$PGDATA" --auth=trust --username=postgres --encoding=UTF8 --locale=C.UTF-8 \
+    --no-sync >"$TMP/initdb.log"
+as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 \
+    -o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off" start
+as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres stampcard
+echo "PostgreSQL on 127.0.0.1:$PGPORT, database stampcard"
+
+section "server $(elapsed)"
+PORT="$(free_port)"
+BASE_URL="http://127.0.0.1:$PORT"
+export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/stampcard"
+export STAMPCARD_DEV=1            # cookies without Secure: we talk plain http to 127.0.0.1
+export STAMPCARD_BCRYPT_COST=4    # fast hashing: the clients log in a lot
+export STAMPCARD_ADDR="127.0.0.1:$PORT"
+export RUST_LOG="${RUST_LOG:-warn}"
+export NO_COLOR=1                 # plain server log
+"$BIN" serve >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 120); do
+    if curl -fsS -o /dev/null "$BASE_URL/readyz" 2>/dev/null; then break; fi
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        echo "error: the server exited during startup" >&2
+        cat "$TMP/server.log" >&2
+        SERVER_PID=""
+        exit 1
+    fi
+    sleep 0.5
+done
+curl -fsS "$BASE_URL/readyz" >/dev/null || { echo "error: $BASE_URL/readyz never became ready" >&2; exit 1; }
+echo "stampcard serving on $BASE_URL (pid $SERVER_PID)"
+
+# A staff account can only be made by an admin or the command line.
+STAFF_USERNAME="ci_staff_$(date +%s)"
+STAFF_PASSWORD="Staff-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+STAMPCARD_PASSWORD="$STAFF_PASSWORD" "$BIN" user create --username "$STAFF_USERNAME" --role staff
+echo "staff user $STAFF_USERNAME created"
+
+# --- 1. Postman collection ------------------------------------------------------------------
+
+section "newman: postman/stampcard.postman_collection.json $(elapsed)"
+check "newman" "$NEWMAN" run postman/stampcard.postman_collection.json \
+    --environment postman/stampcard.postman_environment.json \
+    --env-var "baseUrl=$BASE_URL" \
+    --env-var "staffUsername=$STAFF_USERNAME" \
+    --env-var "staffPassword=$STAFF_PASSWORD" \
+    --reporters cli --color off --timeout-request 15000
+
+# --- 2. curl journeys -----------------------------------------------------------------------
+
+section "curl journeys: examples/curl/*.sh $(elapsed)"
+for journey in examples/curl/*.sh; do
+    [ "$(basename "$journey")" = lib.sh ] && continue
+    echo "--- $journey"
+    check "curl $journey" env STAMPCARD_URL="$BASE_URL" STAFF_USERNAME="$STAFF_USERNAME" \
+        STAFF_PASSWORD="$STAFF_PASSWORD" bash "$journey"
+done
+
+# --- 3. Schemathesis ------------------------------------------------------------------------
+
+section "schemathesis: fixtures $(elapsed)"
+# log_in USERNAME PASSWORD: prints the stampcard_session cookie of a fresh login.
+log_in() {
+    local jar="$TMP/login.cookies"
+    rm -f "$jar"
+    curl -fsS -o /dev/null -c "$jar" -H 'Content-Type: application/json' \
+        --data-binary "$(jq -n --arg u "$1" --arg p "$2" '{username: $u, password: $p}')" \
+        "$BASE_URL/api/v1/sessions"
+    awk '$6 == "stampcard_session" { print $7 }' "$jar"
+}
+STAFF_COOKIE="$(log_in "$STAFF_USERNAME" "$STAFF_PASSWORD")"
+[ -n "$STAFF_COOKIE" ] || { echo "error: the staff login set no stampcard_session cookie" >&2; exit 1; }
+# A customer with a phone number, so that the stamp operations also reach their success paths
+# (201 stamp/redemption, 200 card) instead of only 404 customer_not_found: Schemathesis draws the
+# `phone` of queries and bodies from this customer's number half of the time.
+FIXTURE_USERNAME="ci_customer_$(date +%s)"
+FIXTURE_PASSWORD="Customer-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+FIXTURE_PHONE="010-7$(printf '%03d' $((RANDOM % 1000)))-$(printf '%04d' $((RANDOM % 10000)))"
+curl -fsS -o /dev/null -H 'Content-Type: application/json' \
+    --data-binary "$(jq -n --arg u "$FIXTURE_USERNAME" --arg p "$FIXTURE_PASSWORD" --arg ph "$FIXTURE_PHONE" \
+        '{username: $u, password: $p, phone: $ph}')" \
+    "$BASE_URL/api/v1/users"
+CUSTOMER_COOKIE="$(log_in "$FIXTURE_USERNAME" "$FIXTURE_PASSWORD")"
+[ -n "$CUSTOMER_COOKIE" ] || { echo "error: the customer login set no stampcard_session cookie" >&2; exit 1; }
+echo "staff $STAFF_USERNAME and customer $FIXTURE_USERNAME ($FIXTURE_PHONE) logged in"
+
+# The session goes to Schemathesis through its OpenAPI-aware auth (the `sessionCookie` security
+# scheme of the spec), not as a raw `-H "Cookie: ..."` header: a raw header goes out with every
+# request, so (a) Schemathesis' negative tests that leave the security cookie out still carry it
+# and then fail as "schema-violating request accepted", and (b) the public operations (signup,
+# login, logout: `security: []`) would carry the staff cookie and replace or delete that session
+# (signup and login renew the caller's session, logout deletes it). Through the scheme the cookie
+# goes only to the operations that declare it.
+#
+# Checks: all of them (Schemathesis 4's default). One is narrowed, not excluded:
+# positive_data_acceptance expects schema-valid requests to succeed (or 401/403/404/409), but our
+# validation is partly beyond what JSON Schema can say: a phone number must be a real number, a
+# password must not be common or similar to the username, an email must have a valid domain, and
+# a paging cursor is opaque (any string is schema-valid, only the server's own cursors are good),
+# and an Idempotency-Key that Schemathesis happens to reuse with another body is rightly 422
+# idempotency_key_reused. So 422 counts as acceptable everywhere, and 400 on the three paged
+# operations.
+st_config() {
+    cat <<TOML
+# Nothing persists between runs (reproducibility; no .schemathesis/ left behind).
+cache.enabled = false
+
+[auth.openapi.sessionCookie]
+api_key = "$1"
+
+[checks.positive_data_acceptance]
+expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+
+[[operations]]
+include-operation-id = ["listUsers", "listSessions", "listStampEvents"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "422", "429", "5xx"]
+
+[dictionaries.phones]
+values = ["$FIXTURE_PHONE"]
+
+[parameters]
+"query.phone" = { dictionary = "phones", probability = 0.5 }
+"body.phone" = { dictionary = "phones", probability = 0.5 }
+TOML
+}
+st_config "$STAFF_COOKIE" >"$TMP/schemathesis-staff.toml"
+st_config "$CUSTOMER_COOKIE" >"$TMP/schemathesis-customer.toml"
+
+still_logged_in() {
+    curl -fsS -o /dev/null -H "Cookie: stampcard_session=$1" "$BASE_URL/api/v1/sessions/current"
+}
+
+# A bounded number of cases per operation and phase, a fixed seed and one worker keep runs
+# reproducible and short.
+# (Run from $TMP so that Hypothesis leaves no .hypothesis/ in the repository.)
+st_run() {
+    local config="$1"
+    shift
+    (cd "$TMP" && "$ST" --config-file "$config" run "$BASE_URL/openapi.yaml" --url "$BASE_URL" \
+        --checks all \
+        --max-examples "$SCHEMATHESIS_MAX_EXAMPLES" --seed "$SCHEMATHESIS_SEED" --generation-database none \
+        --workers 1 --request-timeout 15 --no-color \
+        "$@")
+}
+
+# Pass 1, as the staff user, every operation except the three that could end the staff session
+# in the middle of the run: DELETE /api/v1/users/me (would delete the staff user once the password
+# were right), PUT /api/v1/users/me/password (re-keys the session) and DELETE
+# /api/v1/sessions/{id} (the stateful phase finds the current session's id in
+# GET /api/v1/sessions/current and revoking it is a logout). After that, every guarded operation
+# would answer 401 and the rest of the run would test nothing.
+section "schemathesis pass 1: everything but the session-ending operations, as staff $(elapsed)"
+check "schemathesis pass 1 (staff)" st_run "$TMP/schemathesis-staff.toml" \
+    --exclude-operation-id deleteMe \
+    --exclude-operation-id changePassword \
+    --exclude-operation-id revokeSession
+# The staff session must have survived pass 1, or most of it tested only 401s.
+check "the staff session survived pass 1" still_logged_in "$STAFF_COOKIE"
+echo "the fixture customer's card after pass 1 (stamped by Schemathesis as staff):"
+curl -fsS -H "Cookie: stampcard_session=$CUSTOMER_COOKIE" "$BASE_URL/api/v1/stamps" | jq -c . || true
+
+# Give the customer two free coffees, so that pass 2 also sees successful redemptions.
+for _ in 1 2; do
+    curl -fsS -o /dev/null -H "Cookie: stampcard_session=$STAFF_COOKIE" -H 'Content-Type: application/json' \
+        --data-binary "$(jq -n --arg ph "$FIXTURE_PHONE" '{phone: $ph, count: 10}')" "$BASE_URL/api/v1/stamps" \
+        || echo "warning: could not stamp the customer's card" >&2
+done
+
+# Pass 2, as the customer: the three session-ending operations (Schemathesis cannot know the
+# password, so deletion and password change answer 403/422, and without GET /api/v1/sessions in
+# this pass it has no session id but random ones: 404), plus the stamp operations from the
+# customer's side (403 for stamping and for ?phone=, the own card and redemptions).
+section "schemathesis pass 2: session-ending and stamp operations, as a customer $(elapsed)"
+check "schemathesis pass 2 (customer)" st_run "$TMP/schemathesis-customer.toml" \
+    --include-operation-id deleteMe \
+    --include-operation-id changePassword \
+    --include-operation-id revokeSession \
+    --include-operation-id getCard \
+    --include-operation-id listStampEvents \
+    --include-operation-id addStamps \
+    --include-operation-id redeem
+# The customer's session must have survived pass 2, or it tested only 401s.
+check "the customer session survived pass 2" still_logged_in "$CUSTOMER_COOKIE"
+
+# --- 4. graceful shutdown -------------------------------------------------------------------
+
+section "graceful shutdown (SIGTERM) $(elapsed)"
+kill -TERM "$SERVER_PID"
+for _ in $(seq 1 60); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.5
+done
+if kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "error: the server was still running 30s after SIGTERM" >&2
+    kill -KILL "$SERVER_PID"
+    exit 1
+fi
+server_status=0
+wait "$SERVER_PID" || server_status=$?
+SERVER_PID=""
+if [ "$server_status" != 0 ]; then
+    echo "error: the server exited with $server_status after SIGTERM (expected 0)" >&2
+    exit 1
+fi
+echo "the server stopped with exit code 0"
+if grep -Eq "ERROR|panicked" "$TMP/server.log"; then
+    # For information: failures that reached a client were caught above. (Schemathesis' probe for
+    # NUL bytes in headers shows up here as actix's "request parse error".)
+    echo "--- errors in the server log:"
+    grep -E "ERROR|panicked" "$TMP/server.log" | tail -n 20
+fi
+
+if [ "${#FAILED_STEPS[@]}" -gt 0 ]; then
+    section "FAILED"
+    printf '  - %s\n' "${FAILED_STEPS[@]}" >&2
+    exit 1
+fi

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Journey: a customer signs up at the counter, a staff member stamps the card ten times (one
+# free coffee), the customer redeems it, and a second redemption is refused.
+#
+# Needs a staff account, which only an admin or the command line can create:
+#
+#     STAMPCARD_PASSWORD='...' stampcard user create --username barista --role staff
+#     STAFF_USERNAME=barista STAFF_PASSWORD='...' examples/curl/staff-stamps-customer-redeems.sh
+set -euo pipefail
+# shellcheck source=examples/curl/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+if [ -z "${STAFF_USERNAME:-}" ] || [ -z "${STAFF_PASSWORD:-}" ]; then
+    echo "error: set STAFF_USERNAME and STAFF_PASSWORD to a staff account" \
+        "(create one with: STAMPCARD_PASSWORD=... stampcard user create --username NAME --role staff)" >&2
+    exit 2
+fi
+
+journey "Staff stamps a card, the customer redeems a free coffee"
+
+suffix="$(unique_suffix)"
+username="customer_$suffix"
+password="$(random_password Cortado)"
+phone="$(random_mobile)"
+phone_e164="$(e164_from_mobile "$phone")"
+customer="$(new_jar customer)"   # the customer's phone
+counter="$(new_jar counter)"     # the till at the counter
+staff_login="$(jq -n --arg u "$STAFF_USERNAME" --arg p "$STAFF_PASSWORD" '{username: $u, password: $p}')"
+
+step "The customer signs up with their phone number"
+api "$customer" POST /api/v1/users 201 \
+    "{\"username\": \"$username\", \"password\": \"$password\", \"phone\": \"$phone\"}"
+expect .role customer
+expect .phone "$phone_e164"
+
+step "A customer cannot stamp their own card"
+api "$customer" POST /api/v1/stamps 403 "{\"phone\": \"$phone\"}"
+expect .code forbidden
+
+step "The staff member logs in at the counter"
+api "$counter" POST /api/v1/sessions 201 "$staff_login"
+expect .user.role staff
+
+step "Staff stamps 4 coffees (an Idempotency-Key makes a retry safe)"
+key="stamp-$suffix-1"
+api "$counter" POST /api/v1/stamps 201 "{\"phone\": \"$phone\", \"count\": 4}" -H "Idempotency-Key: $key"
+expect .card.balance 4
+expect .event.kind earned
+expect .event.count 4
+
+step "The till retries the same request: replayed, not stamped twice"
+api "$counter" POST /api/v1/stamps 201 "{\"phone\": \"$phone\", \"count\": 4}" -H "Idempotency-Key: $key"
+expect_header Idempotent-Replayed true
+expect .card.balance 4
+
+step "Staff stamps 6 more (the phone number in another format is the same customer)"
+api "$counter" POST /api/v1/stamps 201 "{\"phone\": \"$phone_e164\", \"count\": 6}"
+expect .card.balance 10
+expect .card.rewards_available 1
+
+step "An unknown phone number is 404 customer_not_found"
+api "$counter" POST /api/v1/stamps 404 '{"phone": "010-2000-0000", "count": 1}'
+expect .code customer_not_found
+
+step "The customer sees one free coffee on the card"
+api "$customer" GET /api/v1/stamps 200
+expect .balance 10
+expect .rewards_available 1
+expect .total_earned 10
+
+step "The customer redeems it (no body needed for the own card)"
+api "$customer" POST /api/v1/stamps/redemptions 201
+expect .redemption.stamps_used 10
+expect .card.balance 0
+expect .card.rewards_available 0
+expect .card.total_redeemed 10
+
+step "A second redemption: not enough stamps"
+api "$customer" POST /api/v1/stamps/redemptions 409
+expect .code insufficient_stamps
+expect .balance 0
+expect .stamps_per_reward 10
+
+step "The card's history, newest first"
+api "$customer" GET /api/v1/stamps/events 200
+expect '.items | length' 3
+expect '.items[0].kind' redeemed
+expect '.items[0].balance_after' 0
+expect '.items[1].kind' earned
+
+step "Staff looks the customer's card up by phone number"
+api "$counter" GET "/api/v1/stamps?phone=%2B${phone_e164#+}" 200
+expect .balance 0
+expect .total_earned 10
+expect .total_redeemed 10
+
+step "Both log out"
+api "$counter" DELETE /api/v1/sessions/current 204
+api "$customer" DELETE /api/v1/sessions/current 204
+
+done_journey
