@@ -60,7 +60,9 @@ fn nul_path(value: &serde_json::Value, path: &str) -> Option<String> {
     let join = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
     match value {
         Value::String(s) if s.contains('\0') => Some(if path.is_empty() { "body".to_owned() } else { path.to_owned() }),
-        Value::Object(map) => map.iter().find_map(|(k, v)| if k.contains('\0') { Some(join(k)) } else { nul_path(v, &join(k)) }),
+        Value::Object(map) => {
+            map.iter().find_map(|(k, v)| if k.contains('\0') { Some(join(k)) } else { nul_path(v, &join(k)) })
+        }
         Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| nul_path(v, &join(&i.to_string()))),
         _ => None,
     }
