@@ -93,6 +93,7 @@ impl SessionStore for PgSessionStore {
                 // any route runs. Instead the request goes on with a marker, and whatever needs
                 // the session answers 503 (see `CurrentUser` and logout).
                 tracing::warn!(error = %err, "could not load a session");
+                // Values are JSON text, as actix-session stores them.
                 return Ok(Some(HashMap::from([(keys::OUTAGE.to_owned(), "true".to_owned())])));
             }
         };

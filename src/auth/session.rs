@@ -67,7 +67,7 @@ pub fn renew(req: &HttpRequest) {
 /// 503 when the request's session could not be loaded (database unreachable): without it we
 /// can tell neither who is calling nor which row a logout should delete.
 pub fn ensure_loaded(req: &HttpRequest) -> Result<(), ApiError> {
-    if req.get_session().get::<String>(keys::OUTAGE).ok().flatten().is_some() {
+    if req.get_session().get::<bool>(keys::OUTAGE).ok().flatten() == Some(true) {
         return Err(ApiError::Unavailable("session could not be loaded".into()));
     }
     Ok(())

@@ -83,14 +83,20 @@ async fn wait_for_status(client: &crate::helpers::Client, status: StatusCode) ->
     }
 }
 
-#[tokio::test]
-async fn readyz_is_503_while_the_database_is_down_and_recovers_by_itself() {
+/// An app whose database connections go through a [`FlakyProxy`].
+async fn app_behind_proxy() -> (crate::helpers::TestApp, FlakyProxy) {
     let database_url = tokio::task::spawn_blocking(new_database).await.unwrap();
     let (server, name) = database_url.rsplit_once('/').unwrap();
     let db_port: u16 = server.rsplit_once(':').unwrap().1.parse().unwrap();
     let proxy = FlakyProxy::start(db_port).await;
     let via_proxy = format!("{}:{}/{name}", server.rsplit_once(':').unwrap().0, proxy.port);
     let app = spawn_app_on(&database_url, &via_proxy, |c| c.db_timeout = Duration::from_millis(500));
+    (app, proxy)
+}
+
+#[tokio::test]
+async fn readyz_is_503_while_the_database_is_down_and_recovers_by_itself() {
+    let (app, proxy) = app_behind_proxy().await;
     let client = app.client();
     assert_eq!(wait_for_status(&client, StatusCode::OK).await.status, StatusCode::OK);
 
@@ -103,4 +109,26 @@ async fn readyz_is_503_while_the_database_is_down_and_recovers_by_itself() {
     proxy.set_up(true);
     let res = wait_for_status(&client, StatusCode::OK).await;
     assert_eq!(res.status, StatusCode::OK, "back without a restart: {}", res.text);
+}
+
+#[tokio::test]
+async fn a_database_outage_is_503_for_logged_in_requests_and_logout_not_a_500() {
+    let (app, proxy) = app_behind_proxy().await;
+    let client = app.customer("during_outage", None).await;
+
+    proxy.set_up(false);
+    let me = client.get("/api/v1/users/me").await;
+    let logout = client.delete("/api/v1/sessions/current").await;
+    let login = app.client().login("during_outage", crate::helpers::PASSWORD).await;
+
+    me.assert_problem(503, "service_unavailable");
+    assert!(me.header("retry-after").is_some());
+    logout.assert_problem(503, "service_unavailable");
+    login.assert_problem(503, "service_unavailable");
+    proxy.set_up(true);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client.get("/api/v1/users/me").await.status != StatusCode::OK {
+        assert!(Instant::now() < deadline, "the session works again once the database is back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
