@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""Collects the parts run.sh wrote, computes the ratios, checks the targets and correctness,
+prints a summary and writes the JSON file. Exit 0: all good; 1: a correctness check failed;
+3: correct, but a performance target was missed."""
+import argparse
+import json
+import os
+import re
+import time
+
+
+def load(parts, name):
+    with open(os.path.join(parts, name)) as f:
+        return json.load(f)
+
+
+def text(parts, name):
+    with open(os.path.join(parts, name)) as f:
+        return f.read().strip()
+
+
+def pgbench(parts, name):
+    out = text(parts, f"{name}.pgbench.txt")
+
+    def grab(pattern, cast=float):
+        m = re.search(pattern, out, re.M)
+        return cast(m.group(1)) if m else None
+
+    return {
+        "tps": grab(r"^tps = ([\d.]+) \(without initial connection time\)"),
+        "transactions": grab(r"^number of transactions actually processed: (\d+)", int),
+        "failed_transactions": grab(r"^number of failed transactions: (\d+)", int) or 0,
+        "latency_avg_ms": grab(r"^latency average = ([\d.]+) ms"),
+        "clients": grab(r"^number of clients: (\d+)", int),
+        "threads": grab(r"^number of threads: (\d+)", int),
+        "version": grab(r"^pgbench \(PostgreSQL\) ([\d.]+)", str) or grab(r"^pgbench \(([\d.]+)", str),
+    }
+
+
+def gen_cpu(parts, name):
+    """The load generator's CPU seconds (bash `time`: user and system)."""
+    try:
+        user, system = text(parts, f"{name}.gen_cpu").split()[-2:]
+        return float(user) + float(system)
+    except (OSError, ValueError):
+        return None
+
+
+def cpu(parts, name, requests=None, generator_s=None):
+    """Where the CPU time of a scenario went: the server, PostgreSQL, the load generator, and
+    everything else on the machine (other work sharing it, the kernel's own threads)."""
+    before, after = load(parts, f"{name}.before.cpu"), load(parts, f"{name}.after.cpu")
+    elapsed = after["time"] - before["time"]
+    server = after["server_cpu_s"] - before["server_cpu_s"]
+    postgres = after["postgres_cpu_s"] - before["postgres_cpu_s"]
+    busy = after["machine_busy_s"] - before["machine_busy_s"]
+    total = after["machine_total_s"] - before["machine_total_s"]
+    if generator_s is None:
+        generator_s = gen_cpu(parts, name)
+    other = busy - server - postgres - (generator_s or 0)
+    out = {
+        "elapsed_s": round(elapsed, 2),
+        "cores_used": {"server": round(server / elapsed, 2), "postgres": round(postgres / elapsed, 2),
+                       "load_generator": round((generator_s or 0) / elapsed, 2),
+                       "other": round(other / elapsed, 2), "idle": round((total - busy) / total * os.cpu_count(), 2)
+                       if total else None},
+        "machine_busy_fraction": round(busy / total, 3) if total else None,
+    }
+    if requests:
+        out["cpu_us_per_request"] = {
+            "server": round(server / requests * 1e6, 1),
+            "postgres": round(postgres / requests * 1e6, 1),
+            "load_generator": round((generator_s or 0) / requests * 1e6, 1),
+        }
+        out["server_cpu_us_per_request"] = out["cpu_us_per_request"]["server"]
+    return out
+
+
+def wrk(parts, name):
+    w = load(parts, f"{name}.wrk.json")
+    seconds = w["duration_us"] / 1e6
+    lat = {k: round(v / 1000, 3) for k, v in w["latency_us"].items()}
+    errors = w["errors"]
+    out = {
+        "requests": w["requests"],
+        "seconds": round(seconds, 3),
+        "rps": round(w["requests"] / seconds, 1),
+        "latency_ms": lat,
+        "non_2xx": errors["status"],
+        "socket_errors": {k: v for k, v in errors.items() if k != "status"},
+    }
+    # Round trips: the statements the server sent (top level); statements: also those run
+    # inside them (foreign-key checks), as pg_stat_statements.track=all counts them.
+    top, calls = (int(x) for x in text(parts, f"{name}.pgss_calls").split("|"))
+    out["db_round_trips"] = top
+    out["db_round_trips_per_request"] = round(top / w["requests"], 3) if w["requests"] else None
+    out["db_statements"] = calls
+    out["db_statements_per_request"] = round(calls / w["requests"], 3) if w["requests"] else None
+    out["cpu"] = cpu(parts, name, w["requests"])
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--parts", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seconds", type=float, required=True)
+    ap.add_argument("--connections", type=int, required=True)
+    ap.add_argument("--customers", type=int, required=True)
+    ap.add_argument("--login-clients", type=int, required=True)
+    ap.add_argument("--probe-rate", type=float, required=True)
+    ap.add_argument("--started", type=float, required=True)
+    ap.add_argument("--pg-bin", required=True)
+    args = ap.parse_args()
+    p = args.parts
+
+    machine = load(p, "machine.json")
+    machine.update(load(p, "machine_after.json"))
+    s1, s2 = wrk(p, "s1"), wrk(p, "s2")
+    s3 = load(p, "s3.json")
+    s3["db_round_trips"], s3["db_statements"] = (int(x) for x in text(p, "s3.pgss_calls").split("|"))
+    ref_select, ref_write = pgbench(p, "ref_select"), pgbench(p, "ref_write")
+    for name, ref in (("ref_select", ref_select), ("ref_write", ref_write)):
+        ref["cpu"] = cpu(p, name, ref["transactions"])
+    s3["cpu"] = cpu(p, "s3", None, s3["generator_cpu_s"])
+    samples = []
+    with open(os.path.join(p, "rss_samples.jsonl")) as f:
+        for line in f:
+            try:
+                samples.append(json.loads(line))
+            except ValueError:
+                pass
+    rss_by_phase = {}
+    for smp in samples:
+        ph = rss_by_phase.setdefault(smp["phase"], {"max_rss_mib": 0, "max_threads": 0})
+        ph["max_rss_mib"] = max(ph["max_rss_mib"], round(smp["rss_kib"] / 1024, 1))
+        ph["max_threads"] = max(ph["max_threads"], smp["threads"])
+    bcrypt = load(p, "bcrypt.json")
+    rss = load(p, "rss.json")
+    readyz = load(p, "readyz.json")
+    server_exit = int(text(p, "server_exit"))
+    server_non2xx = int(text(p, "server_non2xx") or 0)
+    checks_raw = dict(line.split("\t") for line in text(p, "s2.check.tsv").splitlines())
+    checks_raw = {k: int(v) for k, v in checks_raw.items()}
+    ref_select["row_bytes"] = int(text(p, "ref_row_bytes") or 0)
+    s1["session_row_bytes"] = int(text(p, "session_row_bytes") or 0)
+
+    # What a login costs the server in CPU, against the reference verify: the best S3 ratio the
+    # server could reach with both cores to itself, whatever else runs on the machine.
+    if s3["logins_total"]:
+        s3["server_cpu_s_per_login"] = round(s3["cpu"]["cores_used"]["server"] * s3["cpu"]["elapsed_s"]
+                                             / s3["logins_total"], 4)
+        s3["bcrypt_share_of_login_cpu"] = round(bcrypt["verify_s"] / s3["server_cpu_s_per_login"], 3)
+    ratios = {
+        "s1_over_pgbench_select": s1["rps"] / ref_select["tps"],
+        "s2_over_pgbench_write": s2["rps"] / ref_write["tps"],
+        "s3_logins_over_bcrypt_ceiling": s3["logins_per_s"] / bcrypt["ceiling_logins_per_s"],
+    }
+    peak_rss_mib = rss["peak_rss_kib"] / 1024
+    probe_p99 = s3["probe_latency_ms"]["p99"]
+    targets = [
+        ("S1 whoami / pgbench select TPS", ratios["s1_over_pgbench_select"], ">=", 0.5),
+        ("S2 stamp / pgbench write TPS", ratios["s2_over_pgbench_write"], ">=", 0.7),
+        ("S3 logins/s / bcrypt ceiling", ratios["s3_logins_over_bcrypt_ceiling"], ">=", 0.9),
+        ("S3 probe p99 (ms)", probe_p99, "<=", 10.0),
+        ("peak RSS of the server (MiB)", peak_rss_mib, "<=", 64.0),
+        ("serve -> /readyz 200, slowest of %d (s)" % len(readyz["runs_s"]), readyz["max_s"], "<=", 1.0),
+    ]
+    target_rows = [{"name": n, "value": round(v, 4), "target": f"{op} {t}",
+                    "met": (v >= t) if op == ">=" else (v <= t)} for n, v, op, t in targets]
+
+    stamped_beyond_counted = checks_raw["stamps_in_events"] - s2["requests"]
+    correctness = {
+        "s2_cards": checks_raw["cards"],
+        "s2_events": checks_raw["events"],
+        "s2_total_balance": checks_raw["total_balance"],
+        "s2_requests_counted_by_wrk": s2["requests"],
+        # wrk stops with up to one request in flight per connection: those may commit uncounted.
+        "s2_stamps_beyond_wrk_count": stamped_beyond_counted,
+        "cards_balance_not_equal_events": checks_raw["bad_balance_vs_events"],
+        "events_without_card": checks_raw["bad_orphan_events"],
+        "repeated_balance_after": checks_raw["bad_repeated_balance_after"],
+        "events_out_of_sequence": checks_raw["bad_event_sequence"],
+        "non_2xx": {"s1": s1["non_2xx"], "s2": s2["non_2xx"],
+                    "s3_logins": s3["login_errors"], "s3_probe": s3["probe_errors"],
+                    "server_log_whole_run": server_non2xx},
+        "socket_errors": {"s1": sum(s1["socket_errors"].values()), "s2": sum(s2["socket_errors"].values())},
+        "pgbench_failed_transactions": ref_select["failed_transactions"] + ref_write["failed_transactions"],
+        "server_exit_after_sigterm": server_exit,
+        "restarted_server_exits": readyz["exit_codes_after_sigterm"],
+    }
+    failures = []
+    for key in ("cards_balance_not_equal_events", "events_without_card", "repeated_balance_after",
+                "events_out_of_sequence", "pgbench_failed_transactions", "server_exit_after_sigterm"):
+        if correctness[key] != 0:
+            failures.append(f"{key} = {correctness[key]}")
+    for group in ("non_2xx", "socket_errors"):
+        for k, v in correctness[group].items():
+            if v:
+                failures.append(f"{group}.{k} = {v}")
+    if not 0 <= stamped_beyond_counted <= args.connections:
+        failures.append(f"stamps in the database - stamps wrk counted = {stamped_beyond_counted}, "
+                        f"outside 0..{args.connections}")
+    if checks_raw["total_balance"] != checks_raw["stamps_in_events"]:
+        failures.append("total balance differs from the stamps in the event log")
+    if checks_raw["cards"] != args.customers:
+        failures.append(f"{checks_raw['cards']} cards, expected {args.customers}")
+    if any(readyz["exit_codes_after_sigterm"]):
+        failures.append(f"restarted servers exited with {readyz['exit_codes_after_sigterm']}")
+    correctness["failures"] = failures
+    correctness["ok"] = not failures
+
+    result = {
+        "schema": 1,
+        "command": "bench/run.sh",
+        "settings": {"BENCH_SECONDS": args.seconds, "connections": args.connections,
+                     "customers": args.customers, "login_clients": args.login_clients,
+                     "probe_rate_per_s": args.probe_rate, "bcrypt_cost": 12,
+                     "postgresql": "fsync=on synchronous_commit=on full_page_writes=on shared_buffers=256MB "
+                                   "max_connections=200 pg_stat_statements",
+                     "server": "STAMPCARD_DEV=1 STAMPCARD_BCRYPT_COST=12 RUST_LOG=%s %s" % (
+                         os.environ.get("BENCH_RUST_LOG", "info"), os.environ.get("BENCH_SERVER_ENV", "")),
+                     "pg_bin": args.pg_bin},
+        "machine": machine,
+        "scenarios": {"s1_whoami": s1, "s2_stamp": s2, "s3_login_under_load": s3},
+        "reference": {"pgbench_select": ref_select, "pgbench_write": ref_write, "bcrypt": bcrypt},
+        "server": {"peak_rss_mib": round(peak_rss_mib, 1), "rss_at_end_mib": round(rss["rss_kib"] / 1024, 1),
+                   "threads_at_end": rss["threads"], "rss_by_phase": rss_by_phase, "readyz": readyz},
+        "ratios": {k: round(v, 4) for k, v in ratios.items()},
+        "targets": target_rows,
+        "correctness": correctness,
+        "runtime_s": round(time.time() - args.started),
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+
+    busy = machine.get("loadavg_before")
+    print()
+    print(f"stampcard benchmark  {machine['time']}  {machine['nproc']} x {machine['cpu_model']}, "
+          f"{machine['mem_total_mib']} MiB; load average before {busy}")
+    print(f"{args.seconds:g} s per scenario, {args.connections} connections\n")
+    row = "  {:<44} {:>12}  {}"
+    print(row.format("S1 whoami (GET /api/v1/users/me)", f"{s1['rps']:.0f}/s",
+                     f"p50 {s1['latency_ms']['p50']} ms, p99 {s1['latency_ms']['p99']} ms, "
+                     f"{s1['db_round_trips_per_request']} DB round trips/request, "
+                     f"{s1['cpu']['server_cpu_us_per_request']} us server CPU/request"))
+    print(row.format("reference: pgbench primary-key select", f"{ref_select['tps']:.0f}/s",
+                     f"{ref_select['row_bytes']} B row (a real session row: {s1['session_row_bytes']} B)"))
+    print(row.format("S2 stamp (POST /api/v1/stamps)", f"{s2['rps']:.0f}/s",
+                     f"p50 {s2['latency_ms']['p50']} ms, p99 {s2['latency_ms']['p99']} ms, "
+                     f"{s2['db_round_trips_per_request']} DB round trips/request "
+                     f"({s2['db_statements_per_request']} statements with FK checks), "
+                     f"{s2['cpu']['server_cpu_us_per_request']} us server CPU/request"))
+    print(row.format("reference: pgbench stamp-like write", f"{ref_write['tps']:.0f}/s", ""))
+    print(row.format("S3 logins", f"{s3['logins_per_s']:.2f}/s",
+                     f"{s3['logins_in_window']} in {s3['seconds']:g} s, {s3['login_clients']} clients; "
+                     f"{s3.get('server_cpu_s_per_login', 0) * 1000:.0f} ms server CPU per login"))
+    pl = s3["probe_latency_ms"]
+    print(row.format("S3 probe whoami at %g/s" % args.probe_rate, f"p99 {pl['p99']:.1f} ms",
+                     f"p50 {pl['p50']:.1f} ms, max {pl['max']:.1f} ms, {s3['probes']} probes"))
+    print(row.format("reference: bcrypt verify, cost 12, one core", f"{bcrypt['verify_s'] * 1000:.0f} ms",
+                     f"ceiling {bcrypt['ceiling_logins_per_s']:.2f} logins/s on {bcrypt['cores']} cores "
+                     f"({bcrypt['tool']})"))
+    print(row.format("peak RSS of the server", f"{peak_rss_mib:.1f} MiB", "max by phase: " + ", ".join(
+        f"{k} {v['max_rss_mib']:g}" for k, v in rss_by_phase.items())))
+    print(row.format("serve -> /readyz 200", f"{readyz['max_s'] * 1000:.0f} ms",
+                     "runs: " + ", ".join(f"{t * 1000:.0f} ms" for t in readyz["runs_s"])))
+    print("\n  cores used (of %d): server / postgres / load generator / other work; idle" % machine["nproc"])
+    for name, c in (("S1", s1["cpu"]), ("pgbench select", ref_select["cpu"]), ("S2", s2["cpu"]),
+                    ("pgbench write", ref_write["cpu"]), ("S3", s3["cpu"])):
+        u = c["cores_used"]
+        per = c.get("cpu_us_per_request")
+        extra = f"   per request: {per['server']:g} / {per['postgres']:g} / {per['load_generator']:g} us" if per else ""
+        print(f"    {name:<16} {u['server']:.2f} / {u['postgres']:.2f} / {u['load_generator']:.2f} / "
+              f"{u['other']:.2f}; {u['idle']:.2f}{extra}")
+    print("\n  targets:")
+    for t in target_rows:
+        print(f"    [{'met' if t['met'] else 'NOT MET':>7}] {t['name']:<44} {t['value']:>10.3f}  (target {t['target']})")
+    print("\n  correctness: " + ("ok" if correctness["ok"] else "FAILED: " + "; ".join(failures)))
+    print(f"    {checks_raw['cards']} cards, {checks_raw['events']} events, total balance "
+          f"{checks_raw['total_balance']}, wrk counted {s2['requests']} (+{stamped_beyond_counted} in flight at stop)")
+    print(f"\n  written to {os.path.abspath(args.out)}")
+    if not correctness["ok"]:
+        raise SystemExit(1)
+    if not all(t["met"] for t in target_rows):
+        raise SystemExit(3)
+
+
+if __name__ == "__main__":
+    main()
