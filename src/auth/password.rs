@@ -6,12 +6,14 @@ use std::str::FromStr;
 use std::sync::{Mutex, OnceLock};
 
 use actix_web::web;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::error::ApiError;
 
 /// Hashes with the non-truncating bcrypt API: a password over 72 bytes is an error, never
 /// silently shortened (the rules refuse it before we get here).
 pub async fn hash(password: String, cost: u32) -> Result<String, ApiError> {
+    let _slot = bcrypt_slot().await;
     web::block(move || bcrypt::non_truncating_hash(password, cost))
         .await?
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("bcrypt hash: {e}")))
@@ -20,6 +22,7 @@ pub async fn hash(password: String, cost: u32) -> Result<String, ApiError> {
 /// Verifies `password` against `stored`, or against a dummy hash of the same cost when there
 /// is no account, so that "no such user" and "wrong password" take the same time.
 pub async fn verify(password: String, stored: Option<String>, cost: u32) -> Result<bool, ApiError> {
+    let _slot = bcrypt_slot().await;
     web::block(move || {
         let (hash, real) = match stored {
             Some(hash) => (hash, true),
@@ -31,6 +34,14 @@ pub async fn verify(password: String, stored: Option<String>, cost: u32) -> Resu
     })
     .await
     .map_err(ApiError::from)
+}
+
+/// Waits (without blocking the worker) until fewer bcrypt computations than cores are running.
+/// More would not finish logins sooner, only crowd out the threads serving other requests.
+async fn bcrypt_slot() -> SemaphorePermit<'static> {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    SLOTS.get_or_init(|| Semaphore::new(cores)).acquire().await.expect("the semaphore is never closed")
 }
 
 /// Whether a stored hash should be recomputed at the configured cost (as Django does when

@@ -9,15 +9,14 @@
 //! stay the last line of defence.
 
 use chrono::{DateTime, Utc};
-use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::models::page::{Cursor, Page};
+use crate::models::statement::{Bind, Statement};
 use crate::schema::{redemptions, stamp_events};
 
 /// Whose card a request is about.
@@ -33,15 +32,15 @@ impl Holder {
     /// A query starting with the CTE `holder (id, phone)`, bound to `$1`; `rest` continues
     /// after it (`, more AS (...) SELECT ...`). No holder row means no such customer, which
     /// is why every card query starts here: the rule for "a customer" is written once.
-    fn query(&self, rest: &str) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
+    fn query(&self, rest: &str) -> Statement {
         let holder = match self {
             Self::User(_) => "SELECT id, phone FROM users WHERE id = $1",
             Self::Customer(_) => "SELECT id, phone FROM users WHERE phone = $1 AND role = 'customer' AND is_active",
         };
-        let query = diesel::sql_query(format!("WITH holder AS ({holder}){rest}")).into_boxed();
+        let query = Statement::new(format!("WITH holder AS ({holder}){rest}"));
         match self {
-            Self::User(id) => query.bind::<SqlUuid, _>(*id),
-            Self::Customer(phone) => query.bind::<Text, _>(phone.clone()),
+            Self::User(id) => query.bind(Bind::Uuid(*id)),
+            Self::Customer(phone) => query.bind(Bind::Text(phone.clone())),
         }
     }
 
@@ -185,9 +184,9 @@ impl Card {
         );
         let row: Option<Stamped> = holder
             .query(&sql)
-            .bind::<Integer, _>(count)
-            .bind::<SqlUuid, _>(Uuid::new_v4())
-            .bind::<SqlUuid, _>(issued_by)
+            .bind(Bind::Int(count))
+            .bind(Bind::Uuid(Uuid::new_v4()))
+            .bind(Bind::Uuid(issued_by))
             .get_result(conn)
             .optional()?;
         let row = row.ok_or(ApiError::CustomerNotFound)?;
@@ -221,10 +220,10 @@ impl Card {
         );
         let row: Option<Redeemed> = holder
             .query(&sql)
-            .bind::<Integer, _>(stamps)
-            .bind::<SqlUuid, _>(Uuid::new_v4())
-            .bind::<SqlUuid, _>(Uuid::new_v4())
-            .bind::<SqlUuid, _>(issued_by)
+            .bind(Bind::Int(stamps))
+            .bind(Bind::Uuid(Uuid::new_v4()))
+            .bind(Bind::Uuid(Uuid::new_v4()))
+            .bind(Bind::Uuid(issued_by))
             .get_result(conn)
             .optional()?;
         match row {

@@ -4,5 +4,6 @@ pub mod card;
 pub mod idempotency;
 pub mod page;
 pub mod session;
+pub mod statement;
 pub mod throttle;
 pub mod user;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::models::page::{Cursor, Page};
+use crate::models::statement::{Bind, Statement};
 use crate::models::user::User;
 use crate::schema::{sessions, users};
 
@@ -85,7 +86,15 @@ impl Session {
             .optional()?;
         if let Some((session, _)) = &found {
             if now - session.last_seen_at > LAST_SEEN_GRANULARITY {
-                diesel::update(sessions::table.find(session.id)).set(sessions::last_seen_at.eq(now)).execute(conn)?;
+                // Concurrent requests of one session all see the stale time; the first one
+                // writes it, the others skip the locked row instead of queueing behind it.
+                // The interval is LAST_SEEN_GRANULARITY.
+                Statement::new(
+                    "UPDATE sessions SET last_seen_at = now() WHERE id = (SELECT id FROM sessions \
+                     WHERE id = $1 AND last_seen_at < now() - interval '60 seconds' FOR UPDATE SKIP LOCKED)",
+                )
+                .bind(Bind::Uuid(session.id))
+                .execute(conn)?;
             }
         }
         Ok(found)

@@ -67,6 +67,7 @@ fn start_throwaway_cluster() -> String {
                 "full_page_writes=off",
                 "max_connections=300",
                 "shared_preload_libraries=pg_stat_statements",
+                "pg_stat_statements.track_planning=on",
             ];
             let child = bins.spawn_tied_to_thread(&data, port, &settings)?;
             Ok((port, child))

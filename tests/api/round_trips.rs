@@ -4,15 +4,17 @@ use reqwest::StatusCode;
 
 use crate::helpers::spawn_app;
 
+/// pg_stat_statements covers the whole cluster; tests look at their own database only.
+const THIS_DB: &str = "dbid = (SELECT oid FROM pg_database WHERE datname = current_database())";
+
 /// Statements executed so far in this test's database, other than our own counting and the
 /// `SET`s of a new pooled connection (r2d2 opens connections in the background as it likes;
 /// that is not a cost of the request).
 fn statements(app: &crate::helpers::TestApp) -> i64 {
-    app.count(
-        "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements \
-         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-         AND query NOT ILIKE '%pg_stat_statements%' AND query NOT LIKE 'SET %'",
-    )
+    app.count(&format!(
+        "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE {THIS_DB} \
+             AND query NOT ILIKE '%pg_stat_statements%' AND query NOT LIKE 'SET %'"
+    ))
 }
 
 #[tokio::test]
@@ -29,10 +31,9 @@ async fn whoami_costs_one_database_round_trip() {
     }
     let per_request = (statements(&app) - before) as f64 / 10.0;
     if per_request > 1.0 {
-        let breakdown = app.text_rows(
-            "SELECT calls || ' x ' || left(query, 120) FROM pg_stat_statements \
-             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY calls DESC",
-        );
+        let breakdown = app.text_rows(&format!(
+            "SELECT calls || ' x ' || left(query, 120) FROM pg_stat_statements WHERE {THIS_DB} ORDER BY calls DESC"
+        ));
         eprintln!("statements by query:\n{}", breakdown.join("\n"));
     }
     assert!(
@@ -40,4 +41,27 @@ async fn whoami_costs_one_database_round_trip() {
         "whoami costs {per_request} statements (the contract allows two; the design needs one)"
     );
     assert!(per_request >= 1.0, "the session really is checked in the database: {per_request}");
+}
+
+#[tokio::test]
+async fn the_stamp_statement_is_prepared_not_planned_on_every_call() {
+    let app = spawn_app().await;
+    app.customer("regular", Some("010-4444-5555")).await;
+    let staff = app.user_with_role("barista", "staff").await;
+    for _ in 0..30 {
+        let res = staff.post("/api/v1/stamps", serde_json::json!({"phone": "010-4444-5555"})).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    }
+    let (calls, plans) = (
+        app.count(&format!(
+            "SELECT sum(calls) FROM pg_stat_statements WHERE {THIS_DB} AND query LIKE '%INSERT INTO cards%'"
+        )),
+        app.count(&format!(
+            "SELECT sum(plans) FROM pg_stat_statements WHERE {THIS_DB} AND query LIKE '%INSERT INTO cards%'"
+        )),
+    );
+    assert_eq!(calls, 30);
+    // PostgreSQL plans a prepared statement for its first few runs on a connection, then
+    // reuses a generic plan; an unprepared statement is planned on every call.
+    assert!(plans < calls / 2, "{plans} plans for {calls} calls");
 }

@@ -356,3 +356,23 @@ async fn requests_stay_fast_while_bcrypt_is_busy() {
     // logins queued before it.
     assert!(probe_latency < all_logins / 3, "probe {probe_latency:?} while 8 logins took {all_logins:?}");
 }
+
+#[tokio::test]
+async fn last_seen_is_written_at_most_once_a_minute() {
+    let app = spawn_app().await;
+    let client = app.customer("seen", None).await;
+    app.db_exec("UPDATE sessions SET last_seen_at = now() - interval '30 seconds'");
+    client.get("/api/v1/users/me").await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM sessions WHERE last_seen_at < now() - interval '20 seconds'"),
+        1,
+        "not yet"
+    );
+    app.db_exec("UPDATE sessions SET last_seen_at = now() - interval '2 minutes'");
+    client.get("/api/v1/users/me").await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM sessions WHERE last_seen_at > now() - interval '10 seconds'"),
+        1,
+        "refreshed"
+    );
+}
