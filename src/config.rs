@@ -95,7 +95,7 @@ impl Config {
             .collect::<Result<_, _>>()?;
         let bcrypt_cost = int(text(&raw.bcrypt_cost), "STAMPCARD_BCRYPT_COST", 12, 4..=31)?;
         let stamps_per_reward = int(text(&raw.stamps_per_reward), "STAMPCARD_STAMPS_PER_REWARD", 10, 1..=1000)?;
-        let session_ttl = int(text(&raw.session_ttl), "STAMPCARD_SESSION_TTL", 1_209_600, 60..=31_536_000)?;
+        let session_ttl = int(text(&raw.session_ttl), "STAMPCARD_SESSION_TTL", 1_209_600, 1..=31_536_000)?;
         let trusted_proxies = list(text(&raw.trusted_proxies))
             .map(|p| p.parse().map_err(|_| bad("STAMPCARD_TRUSTED_PROXIES", format!("{p:?} is not an IP address"))))
             .collect::<Result<_, _>>()?;

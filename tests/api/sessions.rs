@@ -376,3 +376,16 @@ async fn last_seen_is_written_at_most_once_a_minute() {
         "refreshed"
     );
 }
+
+#[tokio::test]
+async fn the_server_enforces_the_configured_session_lifetime() {
+    let app = spawn_app_with(|c| c.session_ttl = Duration::from_secs(1)).await;
+    let client = app.customer("brief", None).await;
+    let res =
+        client.post("/api/v1/sessions", json!({"username": "brief", "password": PASSWORD, "remember": true})).await;
+    let cookie = res.set_cookie("stampcard_session").unwrap();
+    assert!(cookie.split("; ").any(|attribute| attribute == "Max-Age=1"), "{cookie}");
+    assert_eq!(client.get("/api/v1/users/me").await.status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    client.get("/api/v1/users/me").await.assert_problem(401, "unauthenticated");
+}
