@@ -9,6 +9,7 @@ use actix_web::web;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::error::ApiError;
+use crate::models::user::User;
 
 /// Hashes with the non-truncating bcrypt API: a password over 72 bytes is an error, never
 /// silently shortened (the rules refuse it before we get here).
@@ -34,6 +35,16 @@ pub async fn verify(password: String, stored: Option<String>, cost: u32) -> Resu
     })
     .await
     .map_err(ApiError::from)
+}
+
+/// Re-authentication of a logged-in user (account deletion, password change): 403
+/// `invalid_password` unless `given` is their password.
+pub async fn confirm(given: Option<String>, user: &User, cost: u32) -> Result<(), ApiError> {
+    if verify(given.unwrap_or_default(), Some(user.password_hash.clone()), cost).await? {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidPassword)
+    }
 }
 
 /// Waits (without blocking the worker) until fewer bcrypt computations than cores are running.

@@ -61,10 +61,7 @@ pub async fn delete_me(
     config: web::Data<AppConfig>,
     ApiJson(body): ApiJson<DeleteAccount>,
 ) -> Result<HttpResponse, ApiError> {
-    let given = body.password.unwrap_or_default();
-    if !password::verify(given, Some(current.user.password_hash.clone()), config.bcrypt_cost).await? {
-        return Err(ApiError::InvalidPassword);
-    }
+    password::confirm(body.password, &current.user, config.bcrypt_cost).await?;
     db.run(move |conn| User::delete(conn, current.user.id)).await?;
     session::end(&req);
     Ok(HttpResponse::NoContent().finish())
@@ -90,10 +87,7 @@ pub async fn change_password(
     let new_password = body.new_password.unwrap_or_default();
     password_rules::check(&new_password, &current.user.username)
         .map_err(|e| ApiError::field("new_password", e.code))?;
-    let given = body.current_password.unwrap_or_default();
-    if !password::verify(given, Some(current.user.password_hash.clone()), config.bcrypt_cost).await? {
-        return Err(ApiError::InvalidPassword);
-    }
+    password::confirm(body.current_password, &current.user, config.bcrypt_cost).await?;
     let hash = password::hash(new_password, config.bcrypt_cost).await?;
     let (user_id, session_id) = (current.user.id, current.session.id);
     db.transaction(move |conn| {
