@@ -111,6 +111,7 @@ async fn serve_is_ready_within_a_second_on_a_migrated_database() {
 
 #[tokio::test]
 async fn sigterm_lets_in_flight_requests_finish_and_exits_zero() {
+    let _alone = crate::helpers::timing_sensitive().await;
     let url = tokio::task::spawn_blocking(new_database).await.unwrap();
     let mut server = serve(&url, &[("STAMPCARD_BCRYPT_COST", "12")]).await;
     wait_ready(&server.base, Duration::from_secs(10)).await.expect("ready");

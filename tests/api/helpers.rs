@@ -121,6 +121,13 @@ pub fn new_database() -> String {
     format!("{server}/{name}")
 }
 
+/// Serialises the tests that measure time with bcrypt at its production cost: run side by
+/// side on two cores they would measure each other.
+pub async fn timing_sensitive() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
 /// The configuration tests run with: dev mode, cheap bcrypt, one worker, a small pool.
 pub fn test_config(database_url: &str) -> Config {
     let mut config = Config::for_database(database_url);
