@@ -46,22 +46,11 @@ fn percent_decode(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The contract's list is tested end to end (tests/api/sessions.rs); these are the
+    /// tricks hidden behind percent-encoding, and the empty string.
     #[test]
-    fn unsafe_targets_become_the_root() {
-        for unsafe_next in [
-            "//evil.example",
-            "/\\evil.example",
-            "https://evil.example",
-            "http:///evil.example",
-            "\\\\evil.example",
-            "javascript:alert(1)",
-            " //evil.example",
-            "/%0d%0aSet-Cookie:x",
-            "/\t/evil.example",
-            "/%2f/evil.example",
-            "/%5cevil.example",
-            "",
-        ] {
+    fn encoded_tricks_become_the_root() {
+        for unsafe_next in ["/%2f/evil.example", "/%2F%2Fevil.example", "/%5cevil.example", "/%09/evil.example", ""] {
             assert_eq!(safe_next(Some(unsafe_next)), "/", "{unsafe_next:?}");
         }
     }
