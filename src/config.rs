@@ -4,7 +4,7 @@
 //! here, so a bad value stops the process with one line naming the variable instead of
 //! surfacing later as a confusing runtime error.
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use actix_web::cookie::SameSite;
@@ -137,11 +137,6 @@ impl Config {
     pub fn for_database(url: &str) -> Self {
         let raw = RawConfig { database_url: Some(url.to_owned()), ..RawConfig::default() };
         Self::from_raw(raw).expect("the defaults are valid")
-    }
-
-    /// The listen address, resolved.
-    pub fn socket_addrs(&self) -> Vec<SocketAddr> {
-        self.addr.to_socket_addrs().map(Iterator::collect).unwrap_or_default()
     }
 }
 
