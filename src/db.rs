@@ -42,12 +42,15 @@ impl Db {
         F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await?
+        let db = self.clone();
+        actix_web::web::block(move || db.run_here(f)).await?
+    }
+
+    /// Runs `f` with a pooled connection on the calling thread, which must be one that may
+    /// block (never an async worker).
+    pub fn run_here<T>(&self, f: impl FnOnce(&mut PgConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let mut conn = self.pool.get()?;
+        f(&mut conn)
     }
 
     /// Like [`Db::run`], inside one transaction that commits when `f` returns `Ok`.

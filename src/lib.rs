@@ -21,6 +21,7 @@ pub mod pg_cluster;
 pub mod preferences;
 pub mod routes;
 pub mod schema;
+pub mod session_loader;
 pub mod session_store;
 pub mod startup;
 pub mod time_format;

@@ -1,8 +1,9 @@
 //! actix-session's `SessionStore` on PostgreSQL.
 //!
 //! The cookie carries only a random 64-character key (about 380 bits); the row is found by
-//! the key's SHA-256. Loading a session also loads its user in the same query and leaves both
-//! in the session state under [`AUTH`], so that authenticating a request costs one round
+//! the key's SHA-256. Loading a session also loads its user in the same query (batched with
+//! the lookups of concurrent requests, see [`crate::session_loader`]) and leaves both in the
+//! session state under [`AUTH`], so that authenticating a request costs at most one round
 //! trip; that entry is never written back.
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ use crate::error::ApiError;
 use crate::middleware::problems::report_database_outage;
 use crate::models::session::{NewSession, Session};
 use crate::models::user::User;
+use crate::session_loader::SessionLoader;
 
 /// Session-state keys. actix-identity keeps the user id under `user_id` (see `startup.rs`).
 pub mod keys {
@@ -50,13 +52,15 @@ pub struct LoadedAuth {
 #[derive(Clone)]
 pub struct PgSessionStore {
     db: Db,
+    loader: SessionLoader,
     /// Absolute lifetime of a session, whatever the cookie says.
     ttl: Duration,
 }
 
 impl PgSessionStore {
+    /// A store with its own lookup batch ([`SessionLoader`]): the server builds one per worker.
     pub fn new(db: Db, ttl: Duration) -> Self {
-        Self { db, ttl }
+        Self { loader: SessionLoader::new(db.clone()), db, ttl }
     }
 }
 
@@ -86,7 +90,7 @@ fn persistable(mut state: HashMap<String, String>) -> serde_json::Value {
 impl SessionStore for PgSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
         let key_hash = hash(session_key);
-        let found = match self.db.run(move |conn| Session::find_live_with_user(conn, &key_hash)).await {
+        let found = match self.loader.load(key_hash).await {
             Ok(found) => found,
             Err(err) => {
                 // An error here would reach the client as actix-session's plain-text 500 before

@@ -72,30 +72,36 @@ impl Session {
         }
     }
 
-    /// The live session of this key hash together with its active user: one query for
-    /// authentication. `last_seen_at` is refreshed (a second query) at most once a minute.
-    pub fn find_live_with_user(conn: &mut PgConnection, key_hash: &[u8]) -> Result<Option<(Session, User)>, ApiError> {
+    /// The live sessions of these key hashes, each with its active user: one query
+    /// authenticates a whole batch of requests (see `session_loader`). `last_seen_at` is
+    /// refreshed (a second query) at most once a minute per session.
+    pub fn find_live_with_users(
+        conn: &mut PgConnection,
+        key_hashes: &[Vec<u8>],
+    ) -> Result<Vec<(Session, User)>, ApiError> {
         let now = Utc::now();
         let found = sessions::table
             .inner_join(users::table)
-            .filter(sessions::key_hash.eq(key_hash))
+            .filter(sessions::key_hash.eq_any(key_hashes))
             .filter(sessions::expires_at.gt(now))
             .filter(users::is_active.eq(true))
             .select((Session::as_select(), User::as_select()))
-            .first::<(Session, User)>(conn)
-            .optional()?;
-        if let Some((session, _)) = &found {
-            if now - session.last_seen_at > LAST_SEEN_GRANULARITY {
-                // Concurrent requests of one session all see the stale time; the first one
-                // writes it, the others skip the locked row instead of queueing behind it.
-                // The interval is LAST_SEEN_GRANULARITY.
-                Statement::new(
-                    "UPDATE sessions SET last_seen_at = now() WHERE id = (SELECT id FROM sessions \
-                     WHERE id = $1 AND last_seen_at < now() - interval '60 seconds' FOR UPDATE SKIP LOCKED)",
-                )
-                .bind(Bind::Uuid(session.id))
-                .execute(conn)?;
-            }
+            .load::<(Session, User)>(conn)?;
+        let stale: Vec<Uuid> = found
+            .iter()
+            .filter(|(session, _)| now - session.last_seen_at > LAST_SEEN_GRANULARITY)
+            .map(|(session, _)| session.id)
+            .collect();
+        if !stale.is_empty() {
+            // Concurrent batches may all see a stale time; the first one writes it, the others
+            // skip the locked rows instead of queueing behind them. The interval is
+            // LAST_SEEN_GRANULARITY.
+            Statement::new(
+                "UPDATE sessions SET last_seen_at = now() WHERE id IN (SELECT id FROM sessions \
+                 WHERE id = ANY($1) AND last_seen_at < now() - interval '60 seconds' FOR UPDATE SKIP LOCKED)",
+            )
+            .bind(Bind::Uuids(stale))
+            .execute(conn)?;
         }
         Ok(found)
     }

@@ -7,7 +7,7 @@
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Integer, Text, Untyped, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Integer, Text, Untyped, Uuid as SqlUuid};
 use diesel::{PgConnection, QueryResult, RunQueryDsl};
 use uuid::Uuid;
 
@@ -15,6 +15,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub enum Bind {
     Uuid(Uuid),
+    Uuids(Vec<Uuid>),
     Text(String),
     Int(i32),
 }
@@ -49,6 +50,7 @@ impl QueryFragment<Pg> for Statement {
             let index: usize = rest[at + 1..at + 1 + digits].parse().map_err(|_| placeholder_error(&self.sql))?;
             match self.binds.get(index.wrapping_sub(1)).ok_or_else(|| placeholder_error(&self.sql))? {
                 Bind::Uuid(value) => out.push_bind_param::<SqlUuid, _>(value)?,
+                Bind::Uuids(value) => out.push_bind_param::<Array<SqlUuid>, _>(value)?,
                 Bind::Text(value) => out.push_bind_param::<Text, _>(value)?,
                 Bind::Int(value) => out.push_bind_param::<Integer, _>(value)?,
             }

@@ -1,5 +1,6 @@
 //! What an authenticated request costs the database, counted by pg_stat_statements.
 
+use futures_util::future::join_all;
 use reqwest::StatusCode;
 
 use crate::helpers::spawn_app;
@@ -64,4 +65,41 @@ async fn the_stamp_statement_is_prepared_not_planned_on_every_call() {
     // PostgreSQL plans a prepared statement for its first few runs on a connection, then
     // reuses a generic plan; an unprepared statement is planned on every call.
     assert!(plans < calls / 2, "{plans} plans for {calls} calls");
+}
+
+#[tokio::test]
+async fn concurrent_requests_share_session_lookups_and_each_gets_its_own_user() {
+    let app = spawn_app().await;
+    let mut clients = Vec::new();
+    for i in 0..8 {
+        clients.push((format!("regular{i}"), app.customer(&format!("regular{i}"), None).await));
+    }
+    // A cookie whose session was revoked rides in the same batches and must stay anonymous.
+    let revoked = app.customer("gone", None).await;
+    let stale = revoked.cookie();
+    assert_eq!(revoked.delete("/api/v1/sessions/current").await.status, StatusCode::NO_CONTENT);
+    revoked.set_cookie(stale);
+    let lookups = || {
+        app.count(&format!(
+            "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE {THIS_DB} \
+             AND query LIKE '%\"key_hash\" = ANY%'"
+        ))
+    };
+    let before = lookups();
+
+    let requests = clients.iter().flat_map(|(name, client)| (0..8).map(move |_| (name, client)));
+    let answers = join_all(requests.map(|(name, client)| async move { (name, client.get("/api/v1/users/me").await) }));
+    let (answers, anonymous) = tokio::join!(answers, join_all((0..8).map(|_| revoked.get("/api/v1/users/me"))));
+
+    for (name, res) in &answers {
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(res.body["username"], name.as_str(), "a request was answered with another user's session");
+    }
+    for res in &anonymous {
+        res.assert_problem(401, "unauthenticated");
+    }
+    let requests = (answers.len() + anonymous.len()) as i64;
+    let lookups = lookups() - before;
+    assert!(lookups >= 1, "the sessions were looked up in the database");
+    assert!(lookups < requests / 2, "{lookups} session lookups for {requests} concurrent requests");
 }

@@ -1,0 +1,115 @@
+//! Looks sessions up in batches: the requests that arrive while one lookup is running wait
+//! for the next one, which finds all their sessions in a single query.
+//!
+//! Authenticating is the query nearly every request makes. Run one by one, each lookup costs a
+//! hand-off to the blocking pool and back, a pool checkout and a round trip whose fixed cost
+//! in PostgreSQL is several times that of the index lookup itself (docs/performance.md). In a
+//! batch, concurrent requests share all of that. Nothing waits for a batch to fill: a lookup
+//! starts as soon as the previous one ends, so a lone request goes straight through.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::oneshot;
+
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::models::session::Session;
+use crate::models::user::User;
+
+/// A live session and its active user, if the key hash has one.
+pub type Found = Option<(Session, User)>;
+
+/// Bounds one query's array parameter; the rest wait for the next round.
+const MAX_BATCH: usize = 256;
+
+/// One batching queue. Clones share it; the server makes one per worker, so that each worker
+/// has at most one lookup in flight.
+#[derive(Clone)]
+pub struct SessionLoader {
+    db: Db,
+    queue: Arc<Mutex<Queue>>,
+}
+
+type Reply = oneshot::Sender<Result<Found, ApiError>>;
+
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<(Vec<u8>, Reply)>,
+    /// A blocking thread is draining `waiting`; it clears this when it finds it empty.
+    draining: bool,
+}
+
+fn lock(queue: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
+    // Nothing panics while holding the lock, and the queue stays consistent if it did.
+    queue.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SessionLoader {
+    pub fn new(db: Db) -> Self {
+        Self { db, queue: Arc::default() }
+    }
+
+    /// The live session of `key_hash` and its user.
+    pub async fn load(&self, key_hash: Vec<u8>) -> Result<Found, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        let start = {
+            let mut queue = lock(&self.queue);
+            queue.waiting.push((key_hash, reply));
+            !std::mem::replace(&mut queue.draining, true)
+        };
+        if start {
+            let (db, queue) = (self.db.clone(), Arc::clone(&self.queue));
+            // Detached: it ends by itself once the queue is empty.
+            drop(actix_web::rt::task::spawn_blocking(move || drain(&db, &queue)));
+        }
+        answer.await.map_err(|_| ApiError::Internal(anyhow::anyhow!("the session lookup was abandoned")))?
+    }
+}
+
+/// Answers batches until nobody is waiting. Runs on a blocking thread.
+fn drain(db: &Db, queue: &Mutex<Queue>) {
+    let _reset = ResetOnPanic(queue);
+    loop {
+        let batch: Vec<(Vec<u8>, Reply)> = {
+            let mut queue = lock(queue);
+            if queue.waiting.is_empty() {
+                queue.draining = false;
+                return;
+            }
+            let n = queue.waiting.len().min(MAX_BATCH);
+            queue.waiting.drain(..n).collect()
+        };
+        let keys: Vec<Vec<u8>> = batch.iter().map(|(key, _)| key.clone()).collect();
+        match db.run_here(|conn| Session::find_live_with_users(conn, &keys)) {
+            Ok(rows) => {
+                let by_key: HashMap<Vec<u8>, (Session, User)> =
+                    rows.into_iter().map(|(session, user)| (session.key_hash.clone(), (session, user))).collect();
+                for (key, reply) in batch {
+                    // A receiver that went away (the client hung up) needs no answer.
+                    let _ = reply.send(Ok(by_key.get(&key).cloned()));
+                }
+            }
+            Err(err) => {
+                let why = err.to_string();
+                for (_, reply) in batch {
+                    let _ = reply.send(Err(ApiError::Unavailable(why.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// If a lookup panics, its waiters get an error (their senders are dropped) and the next
+/// request starts a fresh drain instead of queueing behind one that will never run.
+struct ResetOnPanic<'a>(&'a Mutex<Queue>);
+
+impl Drop for ResetOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut queue = lock(self.0);
+            queue.waiting.clear();
+            queue.draining = false;
+        }
+    }
+}
