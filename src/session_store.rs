@@ -2,17 +2,20 @@
 //!
 //! The cookie carries only a random 64-character key (about 380 bits); the row is found by
 //! the key's SHA-256. Loading a session also loads its user in the same query (batched with
-//! the lookups of concurrent requests, see [`crate::session_loader`]) and leaves both in the
-//! session state under [`AUTH`], so that authenticating a request costs at most one round
-//! trip; that entry is never written back.
+//! the lookups of concurrent requests, see [`crate::session_loader`]) and hands both to
+//! [`crate::auth::CurrentUser`] through [`loaded_auth`], so that authenticating a request
+//! costs at most one round trip.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Duration;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
 use chrono::{DateTime, Utc};
 use rand::distributions::{Alphanumeric, DistString};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -34,19 +37,34 @@ pub mod keys {
     pub const USER_AGENT: &str = "user_agent";
     pub const IP: &str = "ip";
     pub const REMEMBER: &str = "remember";
-    /// The loaded session and user ([`super::LoadedAuth`]); request-local, never stored.
-    pub const AUTH: &str = "stampcard.auth";
     /// Present when the session could not be loaded because the database is unreachable.
     pub const OUTAGE: &str = "stampcard.outage";
 }
 
-pub use keys::AUTH;
-
 /// The session row and user found for the request's cookie.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct LoadedAuth {
     pub session: Session,
     pub user: User,
+}
+
+tokio::task_local! {
+    /// What `load` found for this request. actix-session's state map holds only strings, and
+    /// a trip through JSON there cost ~18% of a whoami's server CPU (docs/performance.md).
+    static LOADED: RefCell<Option<LoadedAuth>>;
+}
+
+/// Middleware around actix-session's: the place where `load` leaves what it found.
+pub async fn keep_loaded_auth(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    LOADED.scope(RefCell::new(None), next.call(req)).await
+}
+
+/// The session and user the store loaded for the current request, if it has a live one.
+pub fn loaded_auth() -> Option<LoadedAuth> {
+    LOADED.try_with(|slot| slot.borrow().clone()).ok().flatten()
 }
 
 #[derive(Clone)]
@@ -82,7 +100,6 @@ fn state_value<T: serde::de::DeserializeOwned>(state: &HashMap<String, String>, 
 
 /// The state without the request-local entry, as a JSON object for the `state` column.
 fn persistable(mut state: HashMap<String, String>) -> serde_json::Value {
-    state.remove(AUTH);
     state.remove(keys::OUTAGE);
     serde_json::to_value(state).expect("a map of strings serialises")
 }
@@ -102,10 +119,11 @@ impl SessionStore for PgSessionStore {
             }
         };
         let Some((session, user)) = found else { return Ok(None) };
-        let mut state: HashMap<String, String> = serde_json::from_value(session.state.clone())
+        let state: HashMap<String, String> = serde_json::from_value(session.state.clone())
             .map_err(|e| LoadError::Deserialization(anyhow::Error::new(e)))?;
-        let auth = serde_json::to_string(&LoadedAuth { session, user }).map_err(|e| LoadError::Other(e.into()))?;
-        state.insert(AUTH.to_owned(), auth);
+        let kept = LOADED.try_with(|slot| *slot.borrow_mut() = Some(LoadedAuth { session, user }));
+        // Without the middleware every request would look anonymous: fail loudly instead.
+        kept.map_err(|_| LoadError::Other(anyhow::anyhow!("keep_loaded_auth must wrap the session middleware")))?;
         Ok(Some(state))
     }
 

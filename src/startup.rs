@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::middleware::{problems::problems, request_guard::request_guard, request_log::request_log};
-use crate::session_store::PgSessionStore;
+use crate::session_store::{keep_loaded_auth, PgSessionStore};
 use crate::{auth, routes};
 
 /// The name of the session cookie.
@@ -105,10 +105,11 @@ pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Serve
             app = app.configure(extra);
         }
         // Each `wrap` goes around the ones before it: the request log sees everything, the
-        // session is loaded before identity reads it, and `remember_cookie` sees the cookie
-        // that the session middleware sets.
+        // session is loaded before identity reads it (into the slot `keep_loaded_auth`
+        // provides), and `remember_cookie` sees the cookie that the session middleware sets.
         app.wrap(identity)
             .wrap(session)
+            .wrap(from_fn(keep_loaded_auth))
             .wrap(from_fn(auth::session::remember_cookie))
             .wrap(from_fn(request_guard))
             .wrap(cors)

@@ -13,7 +13,7 @@ use crate::auth::session;
 use crate::error::ApiError;
 use crate::models::session::Session;
 use crate::models::user::{Role, User};
-use crate::session_store::{LoadedAuth, AUTH};
+use crate::session_store::{keys, loaded_auth, LoadedAuth};
 
 /// The logged-in user of this request and the session they came with.
 #[derive(Debug, Clone)]
@@ -54,7 +54,10 @@ impl FromRequest for CurrentUser {
         if let Err(err) = session::ensure_loaded(req) {
             return ready(Err(err));
         }
-        let loaded = req.get_session().get::<LoadedAuth>(AUTH).ok().flatten();
+        // The identity in the session state is the authority: a session cleared or taken over
+        // by a login earlier in this request no longer belongs to what was loaded.
+        let identity = req.get_session().get::<String>(keys::USER_ID).ok().flatten();
+        let loaded = loaded_auth().filter(|auth| identity.is_some_and(|id| id == auth.user.id.to_string()));
         ready(match loaded {
             Some(LoadedAuth { session, user }) => Ok(Self { user, session }),
             None => {
