@@ -8,7 +8,7 @@ use validator::{Validate, ValidationErrors};
 
 use crate::auth::password_rules;
 use crate::error::ApiError;
-use crate::fields::{self, normalise_username, parse_phone, username_key};
+use crate::fields::{self, normalise_username, username_key, Phone};
 use crate::models::user::{NewUser, ProfileChange, Role, User};
 
 /// `POST /api/v1/users`. A `role` in the body is ignored: there is no field for it.
@@ -21,7 +21,7 @@ pub struct Signup {
     #[validate(custom(function = "fields::validate_email"))]
     pub email: Option<String>,
     #[validate(custom(function = "fields::validate_phone"))]
-    pub phone: Option<String>,
+    pub phone: Option<Phone>,
 }
 
 impl Signup {
@@ -48,7 +48,7 @@ impl Signup {
             username_key: username_key(&username),
             username,
             email: self.email.map(|e| e.trim().to_owned()),
-            phone: self.phone.as_deref().and_then(parse_phone),
+            phone: self.phone.and_then(Phone::into_e164),
             password_hash,
             role: role.as_str().to_owned(),
         }
@@ -62,12 +62,12 @@ pub struct ProfilePatch {
     #[serde(default, deserialize_with = "present")]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    pub phone: Option<Option<String>>,
+    pub phone: Option<Option<Phone>>,
 }
 
 /// Tells a field that is `null` (`Some(None)`) from one that is absent (`None`).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl Validate for ProfilePatch {
@@ -79,7 +79,7 @@ impl Validate for ProfilePatch {
         if let Some(Some(Err(e))) = self.email.as_ref().map(|e| e.as_deref().map(fields::validate_email)) {
             errors.add("email", e);
         }
-        if let Some(Some(Err(e))) = self.phone.as_ref().map(|p| p.as_deref().map(fields::validate_phone)) {
+        if let Some(Some(Err(e))) = self.phone.as_ref().map(|p| p.as_ref().map(fields::validate_phone)) {
             errors.add("phone", e);
         }
         if errors.is_empty() {
@@ -97,7 +97,7 @@ impl ProfilePatch {
             username_key: username.as_deref().map(username_key),
             username,
             email: self.email.map(|e| e.map(|e| e.trim().to_owned())),
-            phone: self.phone.map(|p| p.as_deref().and_then(parse_phone)),
+            phone: self.phone.map(|p| p.and_then(Phone::into_e164)),
             ..ProfileChange::default()
         }
     }
@@ -118,7 +118,7 @@ pub fn create_user_sync(
         username: Some(username.to_owned()),
         password: Some(password.to_owned()),
         email: email.map(str::to_owned),
-        phone: phone.map(str::to_owned),
+        phone: phone.map(Phone::parse),
     };
     signup.check().map_err(describe)?;
     let hash = bcrypt::non_truncating_hash(password, cost)?;

@@ -28,8 +28,8 @@ pub const REPLAYED: &str = "Idempotent-Replayed";
 
 /// An unsafe request that may carry an `Idempotency-Key`.
 pub struct Idempotent {
-    key: Option<String>,
-    fingerprint: [u8; 32],
+    /// The key, and the fingerprint of the body it was sent with.
+    key: Option<(String, [u8; 32])>,
     /// Stored error bodies are rendered in the language the first request asked for, so that
     /// a replay is byte for byte the first answer.
     lang: Lang,
@@ -53,7 +53,12 @@ impl Idempotent {
             // Two keys on one request: which one would the client retry with?
             (Some(_), Some(_)) => return Err(invalid()),
         };
-        Ok(Self { key, fingerprint: fingerprint(body)?, lang: language(req) })
+        // Without a key nothing is stored, so there is nothing to fingerprint.
+        let key = match key {
+            Some(key) => Some((key, fingerprint(body)?)),
+            None => None,
+        };
+        Ok(Self { key, lang: language(req) })
     }
 
     /// Runs `effect` and answers `success` with the JSON it returns, at most once per key:
@@ -70,12 +75,12 @@ impl Idempotent {
     where
         F: FnOnce(&mut PgConnection) -> Result<Value, ApiError> + Send + 'static,
     {
-        let Some(key) = self.key else {
+        let Some((key, fingerprint)) = self.key else {
             let body = db.run(effect).await?;
             return Ok(HttpResponse::build(success).json(body));
         };
         let key = Key { user_id, endpoint, key };
-        let (claim_key, fingerprint) = (key.clone(), self.fingerprint);
+        let claim_key = key.clone();
         let claimed = match db.run(move |conn| claim_key.claim(conn, &fingerprint)).await? {
             Claim::Done { status, body } => return replay(status, &body),
             Claim::Owned(claimed) => claimed,

@@ -11,7 +11,7 @@ use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::parse;
-use crate::fields::{self, parse_phone};
+use crate::fields::{self, parse_phone, Phone};
 use crate::idempotency::Idempotent;
 use crate::models::card::{Card, Event, Holder};
 use crate::models::page::PageQuery;
@@ -31,7 +31,7 @@ pub struct PhoneQuery {
 #[derive(Debug, Deserialize, Validate)]
 pub struct StampRequest {
     #[validate(required, custom(function = "fields::validate_phone"))]
-    phone: Option<String>,
+    phone: Option<Phone>,
     /// Any JSON value, checked by hand: `"1"`, `1.5` or `null` must be a 422 naming `count`,
     /// and an absent count (`None`) must differ from `null` (`Some(Value::Null)`).
     #[serde(default, deserialize_with = "present")]
@@ -53,10 +53,10 @@ fn valid_count(count: &Value) -> Result<(), ValidationError> {
 }
 
 impl StampRequest {
-    /// The customer to stamp (the phone is validated, so this only restates it in E.164).
+    /// The customer to stamp, by the validated phone's E.164 form.
     fn holder(&self) -> Result<Holder, ApiError> {
-        let phone = self.phone.as_deref().and_then(parse_phone);
-        phone.map(Holder::Customer).ok_or_else(|| ApiError::field("phone", "invalid_phone"))
+        let phone = self.phone.as_ref().and_then(Phone::e164);
+        phone.map(|e164| Holder::Customer(e164.to_owned())).ok_or_else(|| ApiError::field("phone", "invalid_phone"))
     }
 
     fn count(&self) -> i32 {
