@@ -1,12 +1,13 @@
-//! bcrypt hashing and verification, always on the blocking thread pool: one verify at cost 12
-//! takes about a quarter of a second of CPU, which must never stall an async worker.
+//! bcrypt hashing and verification, on threads of their own: one verify at cost 12 takes
+//! about a quarter of a second of CPU, which must never stall an async worker.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::str::FromStr;
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Mutex, OnceLock};
 
-use actix_web::web;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::oneshot;
 
 use crate::error::ApiError;
 use crate::models::user::User;
@@ -14,8 +15,7 @@ use crate::models::user::User;
 /// Hashes with the non-truncating bcrypt API: a password over 72 bytes is an error, never
 /// silently shortened (the rules refuse it before we get here).
 pub async fn hash(password: String, cost: u32) -> Result<String, ApiError> {
-    let _slot = bcrypt_slot().await;
-    web::block(move || bcrypt::non_truncating_hash(password, cost))
+    on_bcrypt_thread(move || bcrypt::non_truncating_hash(password, cost))
         .await?
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("bcrypt hash: {e}")))
 }
@@ -23,8 +23,7 @@ pub async fn hash(password: String, cost: u32) -> Result<String, ApiError> {
 /// Verifies `password` against `stored`, or against a dummy hash of the same cost when there
 /// is no account, so that "no such user" and "wrong password" take the same time.
 pub async fn verify(password: String, stored: Option<String>, cost: u32) -> Result<bool, ApiError> {
-    let _slot = bcrypt_slot().await;
-    web::block(move || {
+    on_bcrypt_thread(move || {
         let (hash, real) = match stored {
             Some(hash) => (hash, true),
             None => (dummy_hash(cost), false),
@@ -34,7 +33,6 @@ pub async fn verify(password: String, stored: Option<String>, cost: u32) -> Resu
         real && matches
     })
     .await
-    .map_err(ApiError::from)
 }
 
 /// Re-authentication of a logged-in user (account deletion, password change): 403
@@ -47,12 +45,59 @@ pub async fn confirm(given: Option<String>, user: &User, cost: u32) -> Result<()
     }
 }
 
-/// Waits (without blocking the worker) until fewer bcrypt computations than cores are running.
-/// More would not finish logins sooner, only crowd out the threads serving other requests.
-async fn bcrypt_slot() -> SemaphorePermit<'static> {
-    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs `job` on one of the bcrypt threads, waiting for a free one as a future.
+///
+/// There is one thread per core: more would not finish logins sooner, only crowd out the
+/// threads serving other requests. They also run at a lower priority (nice 10) than those,
+/// so that a burst of logins takes the CPU nobody else needs and a request that needs no
+/// bcrypt is not kept waiting behind one (the S3 probe in docs/performance.md).
+async fn on_bcrypt_thread<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    static JOBS: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
+    let jobs = JOBS.get_or_init(|| Mutex::new(start_bcrypt_threads()));
+    let (reply, answer) = oneshot::channel();
+    let job: Job = Box::new(move || drop(reply.send(job())));
+    let sent = jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).send(job);
+    sent.map_err(|_| ApiError::Internal(anyhow::anyhow!("the bcrypt threads are gone")))?;
+    // A job that panicked dropped its reply.
+    answer.await.map_err(|_| ApiError::Internal(anyhow::anyhow!("bcrypt job failed")))
+}
+
+fn start_bcrypt_threads() -> Sender<Job> {
+    let (sender, receiver) = mpsc::channel::<Job>();
+    let receiver = std::sync::Arc::new(Mutex::new(receiver));
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    SLOTS.get_or_init(|| Semaphore::new(cores)).acquire().await.expect("the semaphore is never closed")
+    for i in 0..cores {
+        let receiver = std::sync::Arc::clone(&receiver);
+        std::thread::Builder::new()
+            .name(format!("bcrypt-{i}"))
+            .spawn(move || run_bcrypt_thread(&receiver))
+            .expect("spawn a bcrypt thread");
+    }
+    sender
+}
+
+fn run_bcrypt_thread(jobs: &Mutex<Receiver<Job>>) {
+    lower_priority();
+    loop {
+        let job = jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
+        let Ok(job) = job else { return };
+        // A panic loses that job's answer (its caller gets a 500), not the thread.
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
+    }
+}
+
+/// Raises this thread's nice value to 10. Lowering one's own priority needs no privilege.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: plain system calls on the calling thread, with no pointers.
+        let failed = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10) } != 0;
+        if failed {
+            tracing::warn!("could not lower the priority of a bcrypt thread");
+        }
+    }
 }
 
 /// Whether a stored hash should be recomputed at the configured cost (as Django does when
