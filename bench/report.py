@@ -156,6 +156,10 @@ def main():
         "s2_over_pgbench_write": s2["rps"] / ref_write["tps"],
         "s3_logins_over_bcrypt_ceiling": s3["logins_per_s"] / bcrypt["ceiling_logins_per_s"],
     }
+    crate = bcrypt.get("server_crate")
+    if crate:
+        # Not a target: how much of what the server's own bcrypt could do on these cores it did.
+        ratios["s3_logins_over_server_crate_ceiling"] = s3["logins_per_s"] / crate["ceiling_logins_per_s"]
     peak_rss_mib = rss["peak_rss_kib"] / 1024
     probe_p99 = s3["probe_latency_ms"]["p99"]
     targets = [
@@ -263,6 +267,10 @@ def main():
     print(row.format("reference: bcrypt verify, cost 12, one core", f"{bcrypt['verify_s'] * 1000:.0f} ms",
                      f"ceiling {bcrypt['ceiling_logins_per_s']:.2f} logins/s on {bcrypt['cores']} cores "
                      f"({bcrypt['tool']})"))
+    if crate:
+        print(row.format("  the same with the server's bcrypt crate", f"{crate['verify_s'] * 1000:.0f} ms",
+                         f"ceiling {crate['ceiling_logins_per_s']:.2f} logins/s; S3 reached "
+                         f"{ratios['s3_logins_over_server_crate_ceiling']:.3f} of it (not a target)"))
     print(row.format("peak RSS of the server", f"{peak_rss_mib:.1f} MiB", "max by phase: " + ", ".join(
         f"{k} {v['max_rss_mib']:g}" for k, v in rss_by_phase.items())))
     print(row.format("serve -> /readyz 200", f"{readyz['max_s'] * 1000:.0f} ms",

@@ -103,9 +103,11 @@ python3 "$BENCH_DIR/machine.py" before >"$WORK/parts/machine.json"
 # ---------------------------------------------------------------- 1. build
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
     log "cargo build --release"
-    (cd "$ROOT" && cargo build --release --quiet)
+    (cd "$ROOT" && cargo build --release --quiet --bin stampcard --example bcrypt_verify)
 fi
 [[ -x "$ROOT/target/release/stampcard" ]] || die "$ROOT/target/release/stampcard missing"
+CRATE_BCRYPT="$ROOT/target/release/examples/bcrypt_verify"
+[[ -x "$CRATE_BCRYPT" ]] || die "$CRATE_BCRYPT missing (cargo build --release --example bcrypt_verify)"
 # A private copy: a rebuild in the checkout during the run must not change the binary under test.
 BIN="$WORK/stampcard"
 cp "$ROOT/target/release/stampcard" "$BIN"
@@ -284,9 +286,9 @@ if [[ $(id -u) -eq 0 ]]; then GEN_NICE=(nice -n -10); fi
     --clients "$LOGIN_CLIENTS" --rate "$PROBE_RATE" --seconds "$SECONDS_PER_RUN" >"$WORK/parts/s3.json"
 cpu_mark s3.after; pgss_dump s3
 
-log "reference (c): one bcrypt verify at cost 12 (htpasswd, one core)"
+log "reference (c): one bcrypt verify at cost 12 (htpasswd, and the server's bcrypt crate; one core)"
 phase bcrypt
-python3 "$BENCH_DIR/bcrypt_ref.py" --cost 12 --runs 5 >"$WORK/parts/bcrypt.json"
+python3 "$BENCH_DIR/bcrypt_ref.py" --cost 12 --runs 5 --crate-bin "$CRATE_BCRYPT" >"$WORK/parts/bcrypt.json"
 
 python3 "$BENCH_DIR/machine.py" status "$SERVER_PID" >"$WORK/parts/rss.json"
 log "stopping the server (SIGTERM) and measuring /readyz after restarts"
