@@ -360,6 +360,27 @@ async fn requests_stay_fast_while_bcrypt_is_busy() {
 }
 
 #[tokio::test]
+async fn bcrypt_runs_on_one_thread_per_core_at_a_lower_priority() {
+    let app = spawn_app().await;
+    app.customer("hashed", None).await;
+    // The threads live in this test process, with the app: read their names and nice values.
+    let mut nice_of_bcrypt_threads = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").expect("procfs") {
+        let dir = task.expect("task entry").path();
+        let Ok(name) = std::fs::read_to_string(dir.join("comm")) else { continue };
+        if name.starts_with("bcrypt-") {
+            let stat = std::fs::read_to_string(dir.join("stat")).expect("task stat");
+            // The fields after the parenthesised name; nice is the 19th field of the line.
+            let after_name = &stat[stat.rfind(')').expect("stat has a name") + 2..];
+            let nice: i32 = after_name.split(' ').nth(16).expect("nice field").parse().expect("a number");
+            nice_of_bcrypt_threads.push(nice);
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    assert_eq!(nice_of_bcrypt_threads, vec![10; cores]);
+}
+
+#[tokio::test]
 async fn last_seen_is_written_at_most_once_a_minute() {
     let app = spawn_app().await;
     let client = app.customer("seen", None).await;
