@@ -116,7 +116,7 @@ def main():
 
     machine = load(p, "machine.json")
     machine.update(load(p, "machine_after.json"))
-    s1, s2 = wrk(p, "s1"), wrk(p, "s2")
+    s1, s1_sessions, s2 = wrk(p, "s1"), wrk(p, "s1_sessions"), wrk(p, "s2")
     s3 = load(p, "s3.json")
     s3["db_round_trips"], s3["db_statements"] = (int(x) for x in text(p, "s3.pgss_calls").split("|"))
     ref_select, ref_write = pgbench(p, "ref_select"), pgbench(p, "ref_write")
@@ -153,6 +153,7 @@ def main():
         s3["bcrypt_share_of_login_cpu"] = round(bcrypt["verify_s"] / s3["server_cpu_s_per_login"], 3)
     ratios = {
         "s1_over_pgbench_select": s1["rps"] / ref_select["tps"],
+        "s1_sessions_over_pgbench_select": s1_sessions["rps"] / ref_select["tps"],
         "s2_over_pgbench_write": s2["rps"] / ref_write["tps"],
         "s3_logins_over_bcrypt_ceiling": s3["logins_per_s"] / bcrypt["ceiling_logins_per_s"],
     }
@@ -185,10 +186,11 @@ def main():
         "events_without_card": checks_raw["bad_orphan_events"],
         "repeated_balance_after": checks_raw["bad_repeated_balance_after"],
         "events_out_of_sequence": checks_raw["bad_event_sequence"],
-        "non_2xx": {"s1": s1["non_2xx"], "s2": s2["non_2xx"],
+        "non_2xx": {"s1": s1["non_2xx"], "s1_sessions": s1_sessions["non_2xx"], "s2": s2["non_2xx"],
                     "s3_logins": s3["login_errors"], "s3_probe": s3["probe_errors"],
                     "server_log_whole_run": server_non2xx},
-        "socket_errors": {"s1": sum(s1["socket_errors"].values()), "s2": sum(s2["socket_errors"].values())},
+        "socket_errors": {name: sum(s["socket_errors"].values())
+                          for name, s in (("s1", s1), ("s1_sessions", s1_sessions), ("s2", s2))},
         "pgbench_failed_transactions": ref_select["failed_transactions"] + ref_write["failed_transactions"],
         "server_exit_after_sigterm": server_exit,
         "restarted_server_exits": readyz["exit_codes_after_sigterm"],
@@ -226,7 +228,8 @@ def main():
                          os.environ.get("BENCH_RUST_LOG", "info"), os.environ.get("BENCH_SERVER_ENV", "")),
                      "pg_bin": args.pg_bin},
         "machine": machine,
-        "scenarios": {"s1_whoami": s1, "s2_stamp": s2, "s3_login_under_load": s3},
+        "scenarios": {"s1_whoami": s1, "s1_whoami_64_sessions": s1_sessions, "s2_stamp": s2,
+                      "s3_login_under_load": s3},
         "reference": {"pgbench_select": ref_select, "pgbench_write": ref_write, "bcrypt": bcrypt},
         "server": {"peak_rss_mib": round(peak_rss_mib, 1), "rss_at_end_mib": round(rss["rss_kib"] / 1024, 1),
                    "threads_at_end": rss["threads"], "rss_by_phase": rss_by_phase, "readyz": readyz},
@@ -250,6 +253,10 @@ def main():
                      f"p50 {s1['latency_ms']['p50']} ms, p99 {s1['latency_ms']['p99']} ms, "
                      f"{s1['db_round_trips_per_request']} DB round trips/request, "
                      f"{s1['cpu']['server_cpu_us_per_request']} us server CPU/request"))
+    print(row.format("  the same over 64 sessions (not a target)", f"{s1_sessions['rps']:.0f}/s",
+                     f"{ratios['s1_sessions_over_pgbench_select']:.3f} of the reference, "
+                     f"{s1_sessions['db_round_trips_per_request']} DB round trips/request, "
+                     f"{s1_sessions['cpu']['server_cpu_us_per_request']} us server CPU/request"))
     print(row.format("reference: pgbench primary-key select", f"{ref_select['tps']:.0f}/s",
                      f"{ref_select['row_bytes']} B row (a real session row: {s1['session_row_bytes']} B)"))
     print(row.format("S2 stamp (POST /api/v1/stamps)", f"{s2['rps']:.0f}/s",
@@ -276,7 +283,8 @@ def main():
     print(row.format("serve -> /readyz 200", f"{readyz['max_s'] * 1000:.0f} ms",
                      "runs: " + ", ".join(f"{t * 1000:.0f} ms" for t in readyz["runs_s"])))
     print("\n  cores used (of %d): server / postgres / load generator / other work; idle" % machine["nproc"])
-    for name, c in (("S1", s1["cpu"]), ("pgbench select", ref_select["cpu"]), ("S2", s2["cpu"]),
+    for name, c in (("S1", s1["cpu"]), ("S1, 64 sessions", s1_sessions["cpu"]), ("pgbench select", ref_select["cpu"]),
+                    ("S2", s2["cpu"]),
                     ("pgbench write", ref_write["cpu"]), ("S3", s3["cpu"])):
         u = c["cores_used"]
         per = c.get("cpu_us_per_request")

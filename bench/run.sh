@@ -5,8 +5,9 @@
 #   BENCH_SECONDS=5 bench/run.sh    # a quick, provisional run
 #
 # It builds the release binary, starts a throwaway PostgreSQL (fsync and synchronous_commit
-# on), starts `stampcard serve`, creates a staff user and 64 customers, runs S1 whoami,
-# S2 stamp, S3 login under load and the pgbench/bcrypt references, checks that nothing was
+# on), starts `stampcard serve`, creates a staff user and 64 customers, runs S1 whoami (and,
+# not a target, S1 over all 64 sessions), S2 stamp, S3 login under load and the pgbench/bcrypt
+# references, checks that nothing was
 # lost, prints every figure and writes them to bench/results/latest.json.
 #
 # Settings (environment):
@@ -171,6 +172,9 @@ import json,sys; u=json.load(open(sys.argv[1])); print(u["customers"][0]["cookie
 python3 -c '
 import json,sys; u=json.load(open(sys.argv[1]))
 print("phones = {" + ", ".join("\"%s\"" % c["phone"] for c in u["customers"]) + "}")' "$WORK/users.json" >"$WORK/phones.lua"
+python3 -c '
+import json,sys; u=json.load(open(sys.argv[1]))
+print("cookies = {" + ", ".join("\"%s\"" % c["cookie"] for c in u["customers"]) + "}")' "$WORK/users.json" >"$WORK/cookies.lua"
 
 if [[ "${BENCH_HOLD:-0}" == 1 ]]; then
     # For profiling by hand: everything is set up; the environment stays until this script is
@@ -259,6 +263,10 @@ wrk -t2 -c"$CONNS" -d"${WARMUP}s" -H "Cookie: stampcard_session=$CUSTOMER_COOKIE
 
 log "S1 whoami: ${SECONDS_PER_RUN}s, $CONNS connections"
 run_wrk s1 "$BENCH_DIR/wrk_summary.lua" /api/v1/users/me -H "Cookie: stampcard_session=$CUSTOMER_COOKIE"
+
+log "S1 over $CUSTOMERS sessions (not a target): ${SECONDS_PER_RUN}s, $CONNS connections"
+cat "$WORK/cookies.lua" "$BENCH_DIR/sessions.lua" "$BENCH_DIR/wrk_summary.lua" >"$WORK/sessions_run.lua"
+run_wrk s1_sessions "$WORK/sessions_run.lua" /api/v1/users/me
 
 log "reference (a): pgbench primary-key select, $CONNS clients"
 run_pgbench ref_select "$BENCH_DIR/pgbench_select.sql"
