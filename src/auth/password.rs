@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::str::FromStr;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::oneshot;
 
@@ -54,11 +54,10 @@ type Job = Box<dyn FnOnce() + Send>;
 /// so that a burst of logins takes the CPU nobody else needs and a request that needs no
 /// bcrypt is not kept waiting behind one (the S3 probe in docs/performance.md).
 async fn on_bcrypt_thread<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-    static JOBS: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
-    let jobs = JOBS.get_or_init(|| Mutex::new(start_bcrypt_threads()));
+    static JOBS: OnceLock<Sender<Job>> = OnceLock::new();
     let (reply, answer) = oneshot::channel();
     let job: Job = Box::new(move || drop(reply.send(job())));
-    let sent = jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).send(job);
+    let sent = JOBS.get_or_init(start_bcrypt_threads).send(job);
     sent.map_err(|_| ApiError::Internal(anyhow::anyhow!("the bcrypt threads are gone")))?;
     // A job that panicked dropped its reply.
     answer.await.map_err(|_| ApiError::Internal(anyhow::anyhow!("bcrypt job failed")))
@@ -66,10 +65,10 @@ async fn on_bcrypt_thread<T: Send + 'static>(job: impl FnOnce() -> T + Send + 's
 
 fn start_bcrypt_threads() -> Sender<Job> {
     let (sender, receiver) = mpsc::channel::<Job>();
-    let receiver = std::sync::Arc::new(Mutex::new(receiver));
+    let receiver = Arc::new(Mutex::new(receiver));
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     for i in 0..cores {
-        let receiver = std::sync::Arc::clone(&receiver);
+        let receiver = Arc::clone(&receiver);
         std::thread::Builder::new()
             .name(format!("bcrypt-{i}"))
             .spawn(move || run_bcrypt_thread(&receiver))
@@ -81,6 +80,7 @@ fn start_bcrypt_threads() -> Sender<Job> {
 fn run_bcrypt_thread(jobs: &Mutex<Receiver<Job>>) {
     lower_priority();
     loop {
+        // One idle thread waits in `recv`, the others for the lock: either way, for work.
         let job = jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
         let Ok(job) = job else { return };
         // A panic loses that job's answer (its caller gets a 500), not the thread.

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -15,7 +15,7 @@ use crate::schema::{sessions, users};
 /// How stale `last_seen_at` may get before a request writes it again.
 const LAST_SEEN_GRANULARITY: Duration = Duration::seconds(60);
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sessions, check_for_backend(diesel::pg::Pg))]
 pub struct Session {
     pub id: Uuid,

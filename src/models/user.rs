@@ -44,7 +44,7 @@ impl Role {
 }
 
 /// A `users` row. Never sent to clients as is: see [`UserView`].
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, Deserialize)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub struct User {
     pub id: Uuid,
