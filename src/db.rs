@@ -5,8 +5,8 @@
 //! connection out of the pool can block too (it waits up to `db_timeout` when all are busy),
 //! which is why the checkout happens inside the blocking closure as well.
 
-use diesel::r2d2::{ConnectionManager, Pool};
-use diesel::PgConnection;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel::{Connection, PgConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::Config;
@@ -17,7 +17,40 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// The pool of PostgreSQL connections, cheap to clone.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<ConnectionManager<PgConnection>>,
+    pool: Pool<Manager>,
+}
+
+/// A pooled connection, and whether a query found it gone (the server closed it, or the
+/// network did).
+pub struct PooledPg {
+    conn: PgConnection,
+    lost: bool,
+}
+
+/// Diesel's r2d2 manager, but one that also retires connections that a query found lost.
+/// Diesel marks a connection broken when a query on it fails, but not when preparing a
+/// statement fails; a connection cut before it had prepared the statement stayed in the pool
+/// and failed every request given it, long after the database was back.
+pub struct Manager {
+    url: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = PooledPg;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<PooledPg, r2d2::Error> {
+        let conn = PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+        Ok(PooledPg { conn, lost: false })
+    }
+
+    fn is_valid(&self, pooled: &mut PooledPg) -> Result<(), r2d2::Error> {
+        pooled.conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, pooled: &mut PooledPg) -> bool {
+        pooled.lost || pooled.conn.is_broken()
+    }
 }
 
 impl Db {
@@ -29,10 +62,10 @@ impl Db {
             .min_idle(Some(1))
             .connection_timeout(config.db_timeout)
             // r2d2 would run `SELECT 1` before handing out each connection: a round trip per
-            // request. A connection that broke is noticed by Diesel on its first failing query
-            // (that request gets a 503) and dropped from the pool instead.
+            // request. A connection that broke is noticed on its first failing query (that
+            // request gets a 503) and dropped from the pool instead (see `Manager`).
             .test_on_check_out(false)
-            .build_unchecked(ConnectionManager::new(url));
+            .build_unchecked(Manager { url: url.to_owned() });
         Self { pool }
     }
 
@@ -49,8 +82,7 @@ impl Db {
     /// Runs `f` with a pooled connection on the calling thread, which must be one that may
     /// block (never an async worker).
     pub fn run_here<T>(&self, f: impl FnOnce(&mut PgConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
-        let mut conn = self.pool.get()?;
-        f(&mut conn)
+        with_connection(self.pool.get()?, f)
     }
 
     /// Like [`Db::run`], inside one transaction that commits when `f` returns `Ok`.
@@ -59,7 +91,6 @@ impl Db {
         F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        use diesel::Connection;
         self.run(move |conn| conn.transaction(f)).await
     }
 
@@ -68,17 +99,29 @@ impl Db {
         use diesel::RunQueryDsl;
         let pool = self.pool.clone();
         actix_web::web::block(move || {
-            let mut conn = pool.get_timeout(timeout)?;
-            diesel::sql_query("SELECT 1").execute(&mut conn)?;
-            Ok(())
+            with_connection(pool.get_timeout(timeout)?, |conn| {
+                diesel::sql_query("SELECT 1").execute(conn)?;
+                Ok(())
+            })
         })
         .await?
     }
 }
 
+/// Runs `f` on a checked-out connection, which goes back to the pool when this returns,
+/// unless `f` found it lost.
+fn with_connection<T>(
+    mut pooled: PooledConnection<Manager>,
+    f: impl FnOnce(&mut PgConnection) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let result = f(&mut pooled.conn);
+    // Unavailable is what a closed connection or a failed send becomes (see `error.rs`).
+    pooled.lost = matches!(result, Err(ApiError::Unavailable(_)));
+    result
+}
+
 /// Applies pending migrations; returns how many ran.
 pub fn migrate(url: &str) -> anyhow::Result<usize> {
-    use diesel::Connection;
     let mut conn = PgConnection::establish(url)?;
     let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
     Ok(applied.len())

@@ -85,12 +85,21 @@ async fn wait_for_status(client: &crate::helpers::Client, status: StatusCode) ->
 
 /// An app whose database connections go through a [`FlakyProxy`].
 async fn app_behind_proxy() -> (crate::helpers::TestApp, FlakyProxy) {
+    app_behind_proxy_with(|_| {}).await
+}
+
+async fn app_behind_proxy_with(
+    customize: impl FnOnce(&mut stampcard::config::Config),
+) -> (crate::helpers::TestApp, FlakyProxy) {
     let database_url = tokio::task::spawn_blocking(new_database).await.unwrap();
     let (server, name) = database_url.rsplit_once('/').unwrap();
     let db_port: u16 = server.rsplit_once(':').unwrap().1.parse().unwrap();
     let proxy = FlakyProxy::start(db_port).await;
     let via_proxy = format!("{}:{}/{name}", server.rsplit_once(':').unwrap().0, proxy.port);
-    let app = spawn_app_on(&database_url, &via_proxy, |c| c.db_timeout = Duration::from_millis(500));
+    let app = spawn_app_on(&database_url, &via_proxy, |c| {
+        c.db_timeout = Duration::from_millis(500);
+        customize(c);
+    });
     (app, proxy)
 }
 
@@ -131,4 +140,27 @@ async fn a_database_outage_is_503_for_logged_in_requests_and_logout_not_a_500() 
         assert!(Instant::now() < deadline, "the session works again once the database is back");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+#[tokio::test]
+async fn a_connection_cut_before_it_prepared_a_statement_is_replaced() {
+    // One connection, so that every request after the cut is given the same one.
+    let (app, proxy) = app_behind_proxy_with(|c| c.db_pool_size = 1).await;
+    // Signing up never looks a session up: the connection has not prepared that query yet.
+    let client = app.customer("cut_off", None).await;
+    proxy.set_up(false);
+    tokio::time::sleep(Duration::from_millis(100)).await; // the proxy drops its connections
+    proxy.set_up(true);
+    // The first request may meet the dead connection (503); the ones after it must not.
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let status = client.get("/api/v1/users/me").await.status;
+        statuses.push(status);
+        if status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(statuses.last(), Some(&StatusCode::OK), "{statuses:?}");
+    assert!(statuses.len() <= 2, "the lost connection was handed out again: {statuses:?}");
 }
