@@ -80,19 +80,19 @@ fn drain(db: &Db, queue: &Mutex<Queue>) {
             let n = queue.waiting.len().min(MAX_BATCH);
             queue.waiting.drain(..n).collect()
         };
-        let keys: Vec<Vec<u8>> = batch.iter().map(|(key, _)| key.clone()).collect();
+        let (keys, replies): (Vec<Vec<u8>>, Vec<Reply>) = batch.into_iter().unzip();
         match db.run_here(|conn| Session::find_live_with_users(conn, &keys)) {
             Ok(rows) => {
-                let by_key: HashMap<Vec<u8>, (Session, User)> =
-                    rows.into_iter().map(|(session, user)| (session.key_hash.clone(), (session, user))).collect();
-                for (key, reply) in batch {
+                let by_key: HashMap<&[u8], &(Session, User)> =
+                    rows.iter().map(|row| (row.0.key_hash.as_slice(), row)).collect();
+                for (key, reply) in keys.iter().zip(replies) {
                     // A receiver that went away (the client hung up) needs no answer.
-                    let _ = reply.send(Ok(by_key.get(&key).cloned()));
+                    let _ = reply.send(Ok(by_key.get(key.as_slice()).map(|&row| row.clone())));
                 }
             }
             Err(err) => {
                 let why = err.to_string();
-                for (_, reply) in batch {
+                for reply in replies {
                     let _ = reply.send(Err(ApiError::Unavailable(why.clone())));
                 }
             }
