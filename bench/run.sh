@@ -16,7 +16,7 @@
 #   BENCH_CONNECTIONS  connections for S1, S2 and pgbench (default 64)
 #   BENCH_RUST_LOG     the server's RUST_LOG (default info, the production default)
 #   BENCH_SERVER_ENV   extra "NAME=value NAME=value" settings for the server (e.g. STAMPCARD_DB_POOL_SIZE=32)
-#   BENCH_SKIP_BUILD   1: use the existing target/release/stampcard
+#   BENCH_SKIP_BUILD   1: use the existing target/release/stampcard and examples/bcrypt_verify
 #   BENCH_PERF         1: record a machine-wide `perf` profile during S1 and S2 (needs linux-perf);
 #                      BENCH_PERF_CALLGRAPH=dwarf (or fp, lbr) adds call graphs
 #   BENCH_HOLD         1: set everything up, write bench/results/hold.env (URL, cookies, ports) and
