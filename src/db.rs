@@ -1,9 +1,9 @@
 //! The connection pool, the embedded migrations, and the one way handlers reach the database.
 //!
-//! I chose synchronous Diesel with an r2d2 pool: every query runs inside `web::block` on
-//! actix's blocking thread pool, so no async worker ever waits on PostgreSQL. Checking a
-//! connection out of the pool can block too (it waits up to `db_timeout` when all are busy),
-//! which is why the checkout happens inside the blocking closure as well.
+//! I chose synchronous Diesel with an r2d2 pool: every query runs on a blocking thread
+//! (`web::block`, or the session loader's), so no async worker ever waits on PostgreSQL.
+//! Checking a connection out of the pool can block too (it waits up to `db_timeout` when all
+//! are busy), which is why the checkout happens on that thread as well.
 
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::{Connection, PgConnection};
@@ -22,7 +22,7 @@ pub struct Db {
 
 /// A pooled connection, and whether a query found it gone (the server closed it, or the
 /// network did).
-pub struct PooledPg {
+struct PooledPg {
     conn: PgConnection,
     lost: bool,
 }
@@ -31,7 +31,7 @@ pub struct PooledPg {
 /// Diesel marks a connection broken when a query on it fails, but not when preparing a
 /// statement fails; a connection cut before it had prepared the statement stayed in the pool
 /// and failed every request given it, long after the database was back.
-pub struct Manager {
+struct Manager {
     url: String,
 }
 
