@@ -265,14 +265,14 @@ log "S1 whoami: ${SECONDS_PER_RUN}s, $CONNS connections"
 run_wrk s1 "$BENCH_DIR/wrk_summary.lua" /api/v1/users/me -H "Cookie: stampcard_session=$CUSTOMER_COOKIE"
 
 log "S1 over $CUSTOMERS sessions (not a target): ${SECONDS_PER_RUN}s, $CONNS connections"
-cat "$WORK/cookies.lua" "$BENCH_DIR/sessions.lua" "$BENCH_DIR/wrk_summary.lua" >"$WORK/sessions_run.lua"
+cat "$WORK/cookies.lua" "$BENCH_DIR/cycle.lua" "$BENCH_DIR/sessions.lua" "$BENCH_DIR/wrk_summary.lua" >"$WORK/sessions_run.lua"
 run_wrk s1_sessions "$WORK/sessions_run.lua" /api/v1/users/me
 
 log "reference (a): pgbench primary-key select, $CONNS clients"
 run_pgbench ref_select "$BENCH_DIR/pgbench_select.sql"
 
 log "S2 stamp: ${SECONDS_PER_RUN}s, $CONNS connections, rotating over $CUSTOMERS customers"
-cat "$WORK/phones.lua" "$BENCH_DIR/stamp.lua" "$BENCH_DIR/wrk_summary.lua" >"$WORK/stamp_run.lua"
+cat "$WORK/phones.lua" "$BENCH_DIR/cycle.lua" "$BENCH_DIR/stamp.lua" "$BENCH_DIR/wrk_summary.lua" >"$WORK/stamp_run.lua"
 run_wrk s2 "$WORK/stamp_run.lua" /api/v1/stamps -H "Cookie: stampcard_session=$STAFF_COOKIE"
 
 log "reference (b): pgbench stamp-like write, $CONNS clients"
