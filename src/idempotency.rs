@@ -28,8 +28,14 @@ pub const REPLAYED: &str = "Idempotent-Replayed";
 
 /// An unsafe request that may carry an `Idempotency-Key`.
 pub struct Idempotent {
-    /// The key, and the fingerprint of the body it was sent with.
-    key: Option<(String, [u8; 32])>,
+    /// Only a request with a key stores anything, so only it needs the rest.
+    keyed: Option<Keyed>,
+}
+
+struct Keyed {
+    key: String,
+    /// The fingerprint of the body the key was sent with.
+    fingerprint: [u8; 32],
     /// Stored error bodies are rendered in the language the first request asked for, so that
     /// a replay is byte for byte the first answer.
     lang: Lang,
@@ -53,12 +59,11 @@ impl Idempotent {
             // Two keys on one request: which one would the client retry with?
             (Some(_), Some(_)) => return Err(invalid()),
         };
-        // Without a key nothing is stored, so there is nothing to fingerprint.
-        let key = match key {
-            Some(key) => Some((key, fingerprint(body)?)),
+        let keyed = match key {
+            Some(key) => Some(Keyed { key, fingerprint: fingerprint(body)?, lang: language(req) }),
             None => None,
         };
-        Ok(Self { key, lang: language(req) })
+        Ok(Self { keyed })
     }
 
     /// Runs `effect` and answers `success` with the JSON it returns, at most once per key:
@@ -75,7 +80,7 @@ impl Idempotent {
     where
         F: FnOnce(&mut PgConnection) -> Result<Value, ApiError> + Send + 'static,
     {
-        let Some((key, fingerprint)) = self.key else {
+        let Some(Keyed { key, fingerprint, lang }) = self.keyed else {
             let body = db.run(effect).await?;
             return Ok(HttpResponse::build(success).json(body));
         };
@@ -85,7 +90,7 @@ impl Idempotent {
             Claim::Done { status, body } => return replay(status, &body),
             Claim::Owned(claimed) => claimed,
         };
-        let (lang, run_key) = (self.lang, key.clone());
+        let run_key = key.clone();
         let outcome = db
             .transaction(move |conn| {
                 let result = effect(conn);
