@@ -16,6 +16,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use chrono::{DateTime, Utc};
 use rand::distributions::{Alphanumeric, DistString};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -119,7 +120,7 @@ impl SessionStore for PgSessionStore {
             }
         };
         let Some((session, user)) = found else { return Ok(None) };
-        let state: HashMap<String, String> = serde_json::from_value(session.state.clone())
+        let state = HashMap::<String, String>::deserialize(&session.state)
             .map_err(|e| LoadError::Deserialization(anyhow::Error::new(e)))?;
         let kept = LOADED.try_with(|slot| *slot.borrow_mut() = Some(LoadedAuth { session, user }));
         // Without the middleware every request would look anonymous: fail loudly instead.
