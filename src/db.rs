@@ -5,6 +5,8 @@
 //! Checking a connection out of the pool can block too (it waits up to `db_timeout` when all
 //! are busy), which is why the checkout happens on that thread as well.
 
+use std::time::{Duration, Instant};
+
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::{Connection, PgConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -18,6 +20,8 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Manager>,
+    /// How long a request waits for a connection before it is a 503.
+    timeout: Duration,
 }
 
 /// A pooled connection, and whether a query found it gone (the server closed it, or the
@@ -66,7 +70,7 @@ impl Db {
             // request gets a 503) and dropped from the pool instead (see `Manager`).
             .test_on_check_out(false)
             .build_unchecked(Manager { url: url.to_owned() });
-        Self { pool }
+        Self { pool, timeout: config.db_timeout }
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.
@@ -75,14 +79,19 @@ impl Db {
         F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let db = self.clone();
-        actix_web::web::block(move || db.run_here(f)).await?
+        let (db, asked) = (self.clone(), Instant::now());
+        actix_web::web::block(move || db.run_here(asked, f)).await?
     }
 
     /// Runs `f` with a pooled connection on the calling thread, which must be one that may
-    /// block (never an async worker).
-    pub fn run_here<T>(&self, f: impl FnOnce(&mut PgConnection) -> Result<T, ApiError>) -> Result<T, ApiError> {
-        with_connection(self.pool.get()?, f)
+    /// block (never an async worker). `asked` is when the request began to wait: it waits for
+    /// a connection at most the configured timeout from then.
+    pub fn run_here<T>(
+        &self,
+        asked: Instant,
+        f: impl FnOnce(&mut PgConnection) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        with_connection(self.checkout(asked, self.timeout)?, f)
     }
 
     /// Like [`Db::run`], inside one transaction that commits when `f` returns `Ok`.
@@ -95,16 +104,23 @@ impl Db {
     }
 
     /// `SELECT 1` within `timeout`: the readiness probe.
-    pub async fn ping(&self, timeout: std::time::Duration) -> Result<(), ApiError> {
+    pub async fn ping(&self, timeout: Duration) -> Result<(), ApiError> {
         use diesel::RunQueryDsl;
-        let pool = self.pool.clone();
+        let (db, asked) = (self.clone(), Instant::now());
         actix_web::web::block(move || {
-            with_connection(pool.get_timeout(timeout)?, |conn| {
+            with_connection(db.checkout(asked, timeout)?, |conn| {
                 diesel::sql_query("SELECT 1").execute(conn)?;
                 Ok(())
             })
         })
         .await?
+    }
+
+    /// A connection, waiting for one until `limit` after `asked`. The time a job spent queued
+    /// for a blocking thread (there are only as many as connections, see `startup.rs`) counts
+    /// against the wait; with none left, only an idle connection will do.
+    fn checkout(&self, asked: Instant, limit: Duration) -> Result<PooledConnection<Manager>, ApiError> {
+        Ok(self.pool.get_timeout(limit.saturating_sub(asked.elapsed()))?)
     }
 }
 

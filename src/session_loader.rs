@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use tokio::sync::oneshot;
 
@@ -33,9 +34,16 @@ pub struct SessionLoader {
 
 type Reply = oneshot::Sender<Result<Found, ApiError>>;
 
+struct Waiting {
+    key_hash: Vec<u8>,
+    reply: Reply,
+    /// When the request began to wait: the wait for a connection counts from here.
+    asked: Instant,
+}
+
 #[derive(Default)]
 struct Queue {
-    waiting: Vec<(Vec<u8>, Reply)>,
+    waiting: Vec<Waiting>,
     /// A blocking thread is draining `waiting`; it clears this when it finds it empty.
     draining: bool,
 }
@@ -55,7 +63,7 @@ impl SessionLoader {
         let (reply, answer) = oneshot::channel();
         let start = {
             let mut queue = lock(&self.queue);
-            queue.waiting.push((key_hash, reply));
+            queue.waiting.push(Waiting { key_hash, reply, asked: Instant::now() });
             !std::mem::replace(&mut queue.draining, true)
         };
         if start {
@@ -71,7 +79,7 @@ impl SessionLoader {
 fn drain(db: &Db, queue: &Mutex<Queue>) {
     let _reset = ResetOnPanic(queue);
     loop {
-        let batch: Vec<(Vec<u8>, Reply)> = {
+        let batch: Vec<Waiting> = {
             let mut queue = lock(queue);
             if queue.waiting.is_empty() {
                 queue.draining = false;
@@ -80,8 +88,10 @@ fn drain(db: &Db, queue: &Mutex<Queue>) {
             let n = queue.waiting.len().min(MAX_BATCH);
             queue.waiting.drain(..n).collect()
         };
-        let (keys, replies): (Vec<Vec<u8>>, Vec<Reply>) = batch.into_iter().unzip();
-        match db.run_here(|conn| Session::find_live_with_users(conn, &keys)) {
+        // The queue is first in, first out: the batch's first request has waited longest.
+        let asked = batch[0].asked;
+        let (keys, replies): (Vec<Vec<u8>>, Vec<Reply>) = batch.into_iter().map(|w| (w.key_hash, w.reply)).unzip();
+        match db.run_here(asked, |conn| Session::find_live_with_users(conn, &keys)) {
             Ok(rows) => {
                 let by_key: HashMap<&[u8], &(Session, User)> =
                     rows.iter().map(|row| (row.0.key_hash.as_slice(), row)).collect();
