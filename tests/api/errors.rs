@@ -55,6 +55,10 @@ async fn validation_failures_are_422_per_field() {
     let res = app.client().post("/api/v1/users", json!({"username": "ab", "password": 12345678})).await;
     res.assert_problem(422, "validation_failed");
     assert_eq!(res.field_errors(), [("password".to_owned(), "invalid_type".to_owned())], "type errors come first");
+    let res =
+        app.client().post("/api/v1/users", json!({"username": "abc", "password": "x", "phone": 1012345678})).await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.field_errors(), [("phone".to_owned(), "invalid_type".to_owned())]);
     let res = app.client().post("/api/v1/users", json!({"username": "ab", "email": "nope"})).await;
     res.assert_problem(422, "validation_failed");
     let mut fields = res.field_errors();

@@ -345,6 +345,9 @@ async fn counts_outside_one_to_ten_or_not_whole_numbers_are_422() {
 
     assert_eq!(missing.field_errors(), [("phone".to_owned(), "required".to_owned())]);
     assert_eq!(garbage.field_errors(), [("phone".to_owned(), "invalid_phone".to_owned())]);
+    let typed = staff.post(STAMPS, json!({"phone": 1012345678})).await;
+    typed.assert_problem(422, "validation_failed");
+    assert_eq!(typed.field_errors(), [("phone".to_owned(), "invalid_type".to_owned())]);
     assert_eq!(app.count("SELECT count(*) FROM stamp_events"), 0);
     let whole = staff.post(STAMPS, json!({"phone": PHONE, "count": 2.0})).await;
     assert_eq!(whole.body["event"]["count"], 2, "2.0 is a whole number, as JSON Schema says: {}", whole.text);
