@@ -1,0 +1,59 @@
+// Korean and English. The texts live in messages.js, one table per language with the same keys;
+// the app's own words come from here, the server's (problem details) come in the language of the
+// same stampcard_prefs cookie.
+import { messages } from './messages.js';
+
+let lang = 'en';
+
+export function setLanguage(language) {
+  lang = messages[language] ? language : 'en';
+}
+
+export function language() {
+  return lang;
+}
+
+/** t('card.progress', {balance: 3, total: 10}): `{name}` placeholders are filled in. */
+export function t(key, vars = {}) {
+  const text = messages[lang][key] ?? messages.en[key];
+  if (text === undefined) {
+    console.warn(`missing text: ${key}`);
+    return key;
+  }
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+}
+
+/** Plural-aware: uses `key.one` for 1 in English, `key.other` otherwise (Korean has one form). */
+export function tn(key, count, vars = {}) {
+  const form = lang === 'en' && count === 1 ? 'one' : 'other';
+  return t(`${key}.${form}`, { count, ...vars });
+}
+
+const locales = { en: 'en-GB', ko: 'ko-KR' };
+
+export function formatDateTime(iso) {
+  if (!iso) return '';
+  return new Intl.DateTimeFormat(locales[lang], { dateStyle: 'medium', timeStyle: 'short' }).format(
+    new Date(iso),
+  );
+}
+
+export function formatTime(iso) {
+  return new Intl.DateTimeFormat(locales[lang], { timeStyle: 'short' }).format(new Date(iso));
+}
+
+export function formatNumber(value) {
+  return new Intl.NumberFormat(locales[lang]).format(value);
+}
+
+/** +821012345678 -> 010-1234-5678 (Korean numbers as people write them); others unchanged. */
+export function formatPhone(e164) {
+  if (!e164) return '';
+  const mobile = /^\+82(1\d)(\d{3,4})(\d{4})$/.exec(e164);
+  if (mobile) return `0${mobile[1]}-${mobile[2]}-${mobile[3]}`;
+  const seoul = /^\+822(\d{3,4})(\d{4})$/.exec(e164);
+  if (seoul) return `02-${seoul[1]}-${seoul[2]}`;
+  const other = /^\+82(\d{2})(\d{3,4})(\d{4})$/.exec(e164);
+  if (other) return `0${other[1]}-${other[2]}-${other[3]}`;
+  return e164;
+}

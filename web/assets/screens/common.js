@@ -1,0 +1,48 @@
+// Pieces that several screens share.
+import { h } from '../dom.js';
+import { describeError } from '../forms.js';
+import { t } from '../i18n.js';
+
+/** The screen's heading (focused after navigation) and an optional lead paragraph. */
+export function heading(title, lead) {
+  return h(
+    'div',
+    { class: 'screen-head' },
+    h('h1', { tabindex: '-1' }, title),
+    lead ? h('p', { class: 'lead' }, lead) : null,
+  );
+}
+
+/** Grey bars of a given count, standing in for content while it loads (same height). */
+export function skeleton(lines = 3, className = '') {
+  return h(
+    'div',
+    { class: ['skeleton', className], 'aria-hidden': 'true' },
+    Array.from({ length: lines }, () => h('span', { class: 'skeleton-line' })),
+  );
+}
+
+/** A failed load, with the reason and a way to try again. */
+export function loadFailed(error, retry) {
+  return h(
+    'div',
+    { class: 'load-failed', role: 'alert' },
+    h('p', {}, describeError(error)),
+    h('button', { type: 'button', class: 'button secondary', onclick: retry }, t('common.retry')),
+  );
+}
+
+/** A "load more" button for collections with `next_cursor`. */
+export function moreButton(onclick) {
+  return h('button', { type: 'button', class: 'button secondary more', onclick }, t('common.more'));
+}
+
+export function section(title, ...children) {
+  const id = `s-${Math.random().toString(36).slice(2, 9)}`;
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': id },
+    h('h2', { id }, title),
+    ...children,
+  );
+}
