@@ -1,0 +1,159 @@
+// Shared helpers and fixtures of the browser tests.
+//
+// Environment (run.sh sets all of it):
+//   STAMPCARD_URL            the app (binary, or devserver in front of it)
+//   STAMPCARD_CORS_URL       a second instance whose STAMPCARD_ALLOWED_ORIGINS lists the foreign origin
+//   STAMPCARD_FOREIGN_PORT   the port of that foreign origin (tests serve a page there themselves)
+//   STAMPCARD_STAFF_USERNAME / _PASSWORD, STAMPCARD_ADMIN_USERNAME / _PASSWORD   made with the CLI
+import { randomBytes, randomInt } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { test as base, expect, request as playwrightRequest } from '@playwright/test';
+
+export { expect };
+
+function env(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (run the tests through tests/browser/run.sh)`);
+  return value;
+}
+
+export const APP = () => env('STAMPCARD_URL');
+export const CORS_URL = () => env('STAMPCARD_CORS_URL');
+export const FOREIGN_PORT = () => Number(env('STAMPCARD_FOREIGN_PORT'));
+export const STAFF = () => ({ username: env('STAMPCARD_STAFF_USERNAME'), password: env('STAMPCARD_STAFF_PASSWORD') });
+export const ADMIN = () => ({ username: env('STAMPCARD_ADMIN_USERNAME'), password: env('STAMPCARD_ADMIN_PASSWORD') });
+
+/**
+ * One of the app's own ES modules (one without imports: routes.js, messages.js). web/ has no
+ * package.json, so Node would take a .js file there for CommonJS; a data: URL is a module.
+ */
+export async function importWebModule(name) {
+  const source = await readFile(new URL(`../../web/assets/${name}`, import.meta.url), 'utf8');
+  return import(`data:text/javascript;charset=utf-8,${encodeURIComponent(source)}`);
+}
+
+/** A fresh customer identity (not yet signed up): unique name, phone, a strong password. */
+export function newCustomer(prefix = 'guest') {
+  const tag = randomBytes(4).toString('hex');
+  const phone = `010-${randomInt(2000, 9999)}-${randomInt(1000, 9999)}`;
+  return {
+    username: `${prefix}_${tag}`,
+    password: `oat flat white ${randomBytes(4).toString('hex')}`,
+    phone,
+    e164: `+8210${phone.slice(4, 8)}${phone.slice(9)}`,
+  };
+}
+
+/** An API client with its own cookie jar (one person, outside the browser). */
+export async function apiAs(person) {
+  const api = await playwrightRequest.newContext({ baseURL: APP() });
+  if (person) {
+    const res = await api.post('/api/v1/sessions', { data: { username: person.username, password: person.password } });
+    expect(res.status(), `login of ${person.username}`).toBe(201);
+  }
+  return api;
+}
+
+/** Signs a customer up through the API (fast set-up for tests about something else). */
+export async function signUpByApi(person) {
+  const api = await apiAs(null);
+  const res = await api.post('/api/v1/users', { data: { username: person.username, password: person.password, phone: person.phone } });
+  expect(res.status(), await res.text()).toBe(201);
+  return api;
+}
+
+export async function cardOf(api) {
+  const res = await api.get('/api/v1/stamps');
+  expect(res.status()).toBe(200);
+  return res.json();
+}
+
+/** Staff stamps a phone through the API. */
+export async function stampByApi(staffApi, phone, count) {
+  const res = await staffApi.post('/api/v1/stamps', { data: { phone, count } });
+  expect(res.status(), await res.text()).toBe(201);
+  return res.json();
+}
+
+// Records what must never happen on the app's own pages: CSP violations and script errors.
+const WATCH = () => {
+  window.__cspViolations = [];
+  document.addEventListener('securitypolicyviolation', (event) => {
+    window.__cspViolations.push({
+      directive: event.violatedDirective,
+      blocked: event.blockedURI,
+      sample: event.sample,
+      source: event.sourceFile,
+    });
+  });
+};
+
+/**
+ * Fixtures:
+ *   person(): a new browser context and page (one per person), watched for CSP violations,
+ *             uncaught errors and console errors (other than the browser's own "Failed to load
+ *             resource" lines for API answers such as 401/404, which are expected); each is
+ *             checked at the end of the test unless the test calls `person.expectViolations()`.
+ */
+export const test = base.extend({
+  person: async ({ browser }, use) => {
+    const people = [];
+    const make = async (options = {}) => {
+      const context = await browser.newContext({ baseURL: APP(), ...options });
+      await context.addInitScript(WATCH);
+      const page = await context.newPage();
+      const problems = [];
+      page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() !== 'error') return;
+        const text = message.text();
+        if (/^Failed to load resource: the server responded with a status of \d+/.test(text)) return;
+        problems.push(`console: ${text}`);
+      });
+      const who = { context, page, problems, allowViolations: false };
+      people.push(who);
+      return who;
+    };
+    await use(make);
+    for (const who of people) {
+      if (!who.allowViolations) {
+        for (const p of who.context.pages()) {
+          if (p.isClosed() || !p.url().startsWith(APP())) continue;
+          const violations = await p.evaluate(() => window.__cspViolations ?? []).catch(() => []);
+          expect(violations, `CSP violations on ${p.url()}`).toEqual([]);
+        }
+        expect(who.problems, 'errors on the page').toEqual([]);
+      }
+      await who.context.close();
+    }
+  },
+});
+
+/** Logs in through the login screen (the page must be on it). */
+export async function logInOnScreen(page, { username, password }) {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** Goes to /login and logs in. */
+export async function logIn(page, who) {
+  await page.goto('/login');
+  await logInOnScreen(page, who);
+  await expect(page).not.toHaveURL(/\/login/);
+}
+
+/** Signs up through the sign-up screen. */
+export async function signUpOnScreen(page, person) {
+  await page.goto('/signup');
+  await page.getByLabel('Username').fill(person.username);
+  await page.getByLabel('Password', { exact: true }).fill(person.password);
+  await page.getByLabel('Phone number (optional)').fill(person.phone);
+  await page.getByRole('button', { name: 'Create my card' }).click();
+  await expect(page).toHaveURL(/\/card$/);
+}
+
+/** The main heading of the current screen. */
+export function h1(page) {
+  return page.getByRole('heading', { level: 1 });
+}

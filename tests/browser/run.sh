@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The web app's tests in a real browser (Playwright + Debian's Chromium), against a built binary.
+#
+# Starts a throwaway PostgreSQL cluster, the server (dev mode, fast bcrypt), a second instance
+# of it whose STAMPCARD_ALLOWED_ORIGINS lists the tests' "foreign" origin (the CORS test), makes
+# a staff and an admin user with the CLI, installs Chromium when /usr/bin/chromium is missing,
+# runs `npm ci` here and then `npx playwright test`. Always cleans up.
+#
+# Environment (all optional):
+#   STAMPCARD_BIN             the binary (default target/release/stampcard, from the repo root)
+#   STAMPCARD_WEB_DEVSERVER=1 put tests/browser/devserver.mjs (which serves web/ from the work
+#                             tree) in front of the binary; otherwise the binary serves the app
+#   STAMPCARD_BROWSER_KEEP=1  keep the temporary directory (logs) afterwards
+#   STAMPCARD_BROWSER_SERVE=1 start everything, print the URLs and accounts, and wait (Ctrl-C
+#                             stops it) instead of running the tests: for working on the app
+#   Arguments are passed to `playwright test` (a file, -g 'pattern', --workers=1 ...).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT="$PWD"
+HERE="$ROOT/tests/browser"
+started_at=$SECONDS
+section() { printf '\n===== %s (%ds) =====\n' "$*" "$((SECONDS - started_at))"; }
+
+BIN="${STAMPCARD_BIN:-target/release/stampcard}"
+case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
+[ -x "$BIN" ] || { echo "error: no stampcard binary at $BIN (set STAMPCARD_BIN)" >&2; exit 1; }
+
+TMP="$(mktemp -d /tmp/stampcard-browser.XXXXXX)"
+chmod 755 "$TMP"
+PGDATA="$TMP/pgdata"
+PGBIN=""
+PIDS=()
+
+as_pg() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+cleanup() {
+    local status=$?
+    set +e
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
+    if [ "$status" != 0 ]; then
+        for log in "$TMP"/server*.log "$TMP/devserver.log"; do
+            [ -s "$log" ] && { echo "--- last lines of $log"; tail -n 30 "$log"; }
+        done
+    fi
+    if [ -n "$PGBIN" ] && [ -f "$PGDATA/postmaster.pid" ]; then
+        as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
+    fi
+    if [ "${STAMPCARD_BROWSER_KEEP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
+    if [ "$status" = 0 ]; then
+        echo "browser tests: passed in $((SECONDS - started_at))s"
+    else
+        echo "browser tests: FAILED (exit $status) after $((SECONDS - started_at))s" >&2
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
+}
+random_hex() { node -e "console.log(require('crypto').randomBytes($1).toString('hex'))"; }
+
+apt_install() {
+    if [ "$(id -u)" != 0 ]; then echo "error: $* missing; install it (as root: apt-get install $*)" >&2; exit 1; fi
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
+
+wait_ready() { # URL PID LOG
+    for _ in $(seq 1 120); do
+        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || { echo "error: the process for $1 exited" >&2; cat "$3" >&2; exit 1; }
+        sleep 0.25
+    done
+    echo "error: $1 never became ready" >&2
+    exit 1
+}
+
+# --- prerequisites ------------------------------------------------------------------------------
+
+section "prerequisites"
+for tool in curl node npm; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is required" >&2; exit 1; }
+done
+CHROMIUM="${STAMPCARD_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM" ]; then apt_install chromium; fi
+# Korean glyphs for the Korean screens and screenshots (the tests read the DOM, not pixels).
+if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=ko family)" ]; then apt_install fonts-nanum; fi
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_install postgresql
+PGBIN="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+echo "node $(node --version), npm $(npm --version), $("$CHROMIUM" --version 2>/dev/null), PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}')"
+echo "binary: $BIN ($("$BIN" --version))"
+
+section "npm ci (tests/browser)"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+(cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error)
+
+# --- database and servers -----------------------------------------------------------------------
+
+section "throwaway PostgreSQL cluster"
+PGPORT="$(free_port)"
+mkdir -p "$PGDATA"
+if [ "$(id -u)" = 0 ]; then chown postgres: "$PGDATA"; fi
+as_pg "$PGBIN/initdb" -D "$PGDATA" --auth=trust --username=postgres --encoding=UTF8 --locale=C.UTF-8 \
+    --no-sync >"$TMP/initdb.log"
+as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 \
+    -o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off" start >/dev/null
+as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres stampcard
+echo "PostgreSQL on 127.0.0.1:$PGPORT"
+
+section "servers"
+API_PORT="$(free_port)"
+CORS_PORT="$(free_port)"
+FOREIGN_PORT="$(free_port)"
+export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/stampcard"
+export STAMPCARD_DEV=1                 # plain http on 127.0.0.1: cookies without Secure
+export STAMPCARD_BCRYPT_COST=4         # the tests log in a lot
+export STAMPCARD_SECRET_KEY="$(random_hex 64)" # shared: a session works on both instances
+export RUST_LOG="${RUST_LOG:-warn}"
+export NO_COLOR=1
+
+STAMPCARD_ADDR="127.0.0.1:$API_PORT" "$BIN" serve >"$TMP/server.log" 2>&1 &
+PIDS+=($!)
+wait_ready "http://127.0.0.1:$API_PORT/readyz" "$!" "$TMP/server.log"
+echo "stampcard on http://127.0.0.1:$API_PORT"
+
+# The same service, but listing the tests' foreign origin in STAMPCARD_ALLOWED_ORIGINS.
+STAMPCARD_ADDR="127.0.0.1:$CORS_PORT" STAMPCARD_ALLOWED_ORIGINS="http://127.0.0.1:$FOREIGN_PORT" \
+    "$BIN" serve >"$TMP/server-cors.log" 2>&1 &
+PIDS+=($!)
+wait_ready "http://127.0.0.1:$CORS_PORT/readyz" "$!" "$TMP/server-cors.log"
+echo "stampcard allowing http://127.0.0.1:$FOREIGN_PORT on http://127.0.0.1:$CORS_PORT"
+
+if [ "${STAMPCARD_WEB_DEVSERVER:-0}" = 1 ]; then
+    WEB_PORT="$(free_port)"
+    STAMPCARD_API="http://127.0.0.1:$API_PORT" DEVSERVER_ADDR="127.0.0.1:$WEB_PORT" \
+        node "$HERE/devserver.mjs" >"$TMP/devserver.log" 2>&1 &
+    PIDS+=($!)
+    wait_ready "http://127.0.0.1:$WEB_PORT/healthz" "$!" "$TMP/devserver.log"
+    APP_URL="http://127.0.0.1:$WEB_PORT"
+    echo "devserver (web/ from the work tree) on $APP_URL"
+else
+    APP_URL="http://127.0.0.1:$API_PORT"
+    code="$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: text/html' "$APP_URL/")"
+    if [ "$code" != 200 ]; then
+        echo "error: $APP_URL/ answers $code: this binary does not serve the web app." >&2
+        echo "       Build one that does, or set STAMPCARD_WEB_DEVSERVER=1." >&2
+        exit 1
+    fi
+fi
+
+section "staff and admin accounts"
+STAFF_USERNAME="barista_$(random_hex 3)"
+STAFF_PASSWORD="steamed milk $(random_hex 6)"
+ADMIN_USERNAME="owner_$(random_hex 3)"
+ADMIN_PASSWORD="roast master $(random_hex 6)"
+STAMPCARD_PASSWORD="$STAFF_PASSWORD" "$BIN" user create --username "$STAFF_USERNAME" --role staff >/dev/null
+STAMPCARD_PASSWORD="$ADMIN_PASSWORD" "$BIN" user create --username "$ADMIN_USERNAME" --role admin >/dev/null
+echo "staff $STAFF_USERNAME, admin $ADMIN_USERNAME"
+
+export STAMPCARD_URL="$APP_URL"
+export STAMPCARD_CORS_URL="http://127.0.0.1:$CORS_PORT"
+export STAMPCARD_FOREIGN_PORT="$FOREIGN_PORT"
+export STAMPCARD_STAFF_USERNAME="$STAFF_USERNAME" STAMPCARD_STAFF_PASSWORD="$STAFF_PASSWORD"
+export STAMPCARD_ADMIN_USERNAME="$ADMIN_USERNAME" STAMPCARD_ADMIN_PASSWORD="$ADMIN_PASSWORD"
+export STAMPCARD_CHROMIUM="$CHROMIUM"
+
+if [ "${STAMPCARD_BROWSER_SERVE:-0}" = 1 ]; then
+    section "serving (Ctrl-C stops)"
+    for var in STAMPCARD_URL STAMPCARD_CORS_URL STAMPCARD_FOREIGN_PORT STAMPCARD_STAFF_USERNAME \
+        STAMPCARD_STAFF_PASSWORD STAMPCARD_ADMIN_USERNAME STAMPCARD_ADMIN_PASSWORD; do
+        printf 'export %s=%q\n' "$var" "${!var}"
+    done
+    wait "${PIDS[0]}"
+    exit 0
+fi
+
+section "playwright test"
+cd "$HERE"
+npx playwright test "$@"
