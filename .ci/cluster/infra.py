@@ -1,0 +1,394 @@
+"""The cluster's processes: one PostgreSQL, several `stampcard serve` instances, one HAProxy.
+
+Every process started here is recorded in $CLUSTER_TMP/pids/ (one file per process), so that
+run.sh's trap can end exactly these processes even if this driver dies. All listen on 127.0.0.1.
+"""
+import os
+import re
+import shlex
+import signal
+import socket
+import subprocess
+import time
+
+import client
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def tail(path, n=30):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError as e:
+        return f"(cannot read {path}: {e})"
+
+
+class Tracked:
+    """A child process whose pid is kept in the pids directory while it runs."""
+
+    def __init__(self, tmp, name, argv, env=None, cwd=None, log=None):
+        self.name, self.argv = name, argv
+        self.log = log
+        out = open(log, "ab") if log else subprocess.DEVNULL
+        self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        if log:
+            out.close()
+        self.pidfile = os.path.join(tmp, "pids", f"{name}.{self.proc.pid}")
+        with open(self.pidfile, "w") as f:
+            f.write(str(self.proc.pid))
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def signal(self, sig):
+        if self.alive():
+            os.kill(self.proc.pid, sig)
+
+    def wait(self, timeout):
+        """The exit status, or None if still running after `timeout` seconds."""
+        try:
+            status = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self.forget()
+        return status
+
+    def forget(self):
+        try:
+            os.unlink(self.pidfile)
+        except FileNotFoundError:
+            pass
+
+    def kill(self):
+        if self.alive():
+            self.proc.kill()
+        self.proc.wait()
+        self.forget()
+
+
+class Postgres:
+    def __init__(self, tmp, pgbin):
+        self.tmp, self.pgbin = tmp, pgbin
+        self.data = os.path.join(tmp, "pgdata")
+        self.port = free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/stampcard"
+
+    def as_pg(self, argv, **kw):
+        if os.getuid() == 0:
+            argv = ["runuser", "-u", "postgres", "--"] + argv
+        return subprocess.run(argv, **kw)
+
+    def start(self):
+        os.makedirs(self.data, exist_ok=True)
+        if os.getuid() == 0:
+            subprocess.run(["chown", "postgres:", self.data], check=True)
+        self.as_pg([f"{self.pgbin}/initdb", "-D", self.data, "--auth=trust", "--username=postgres",
+                    "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"],
+                   check=True, stdout=subprocess.DEVNULL)
+        # Production durability (fsync on): the faults here are process deaths and a restart,
+        # and what a client saw acknowledged must be in the database after them.
+        opts = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
+                "-c max_connections=200 -c log_min_messages=warning -c log_line_prefix='%m [%p] '")
+        with open(os.path.join(self.tmp, "pg_opts"), "w") as f:
+            f.write(opts)
+        self.ctl("start", "-o", opts)
+        self.as_pg([f"{self.pgbin}/createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                    "stampcard"], check=True)
+
+    def ctl(self, *args):
+        self.as_pg([f"{self.pgbin}/pg_ctl", "-D", self.data, "-l", os.path.join(self.data, "server.log"),
+                    "-w", "-t", "60", *args], check=True, stdout=subprocess.DEVNULL)
+
+    def restart_fast(self):
+        self.ctl("restart", "-m", "fast")
+
+    def stop(self):
+        if os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            self.as_pg([f"{self.pgbin}/pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def psql_argv(self):
+        return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.port),
+                "-U", "postgres", "-d", "stampcard"]
+
+    def query(self, sql):
+        """Rows of a query as lists of strings (psql's unaligned, tab-separated output)."""
+        out = subprocess.run(self.psql_argv() + ["-At", "-F", "\t", "-c", sql], check=True,
+                             capture_output=True, text=True).stdout
+        return [line.split("\t") for line in out.splitlines() if line]
+
+    def log(self):
+        return os.path.join(self.data, "server.log")
+
+
+class LockHolder:
+    """A psql session that holds row locks until told to let go (an open transaction)."""
+
+    def __init__(self, pg, sql):
+        self.proc = subprocess.Popen(pg.psql_argv() + ["-At"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self.proc.stdin.write("BEGIN;\n" + sql.rstrip(";") + ";\n\\echo LOCKED\n")
+        self.proc.stdin.flush()
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("the lock-holding psql session ended early")
+            if line.strip() == "LOCKED":
+                break
+
+    def release(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.write("COMMIT;\n\\q\n")
+            self.proc.stdin.flush()
+            self.proc.wait(10)
+
+
+class Unit:
+    """What the harness takes from deploy/stampcard.service: the command's arguments and how
+    the unit stops the service. systemd sends KillSignal, waits TimeoutStopSec, then SIGKILL."""
+
+    def __init__(self, path):
+        self.path = path
+        exec_start, kill_signal, stop_timeout = None, "SIGTERM", 90.0
+        section = None
+        for raw in open(path):
+            line = raw.strip()
+            if not line or line.startswith(("#", ";")):
+                continue
+            if line.startswith("["):
+                section = line
+                continue
+            if section != "[Service]" or "=" not in line:
+                continue
+            key, value = (part.strip() for part in line.split("=", 1))
+            if key == "ExecStart":
+                exec_start = shlex.split(value)
+            elif key == "KillSignal":
+                kill_signal = value
+            elif key == "TimeoutStopSec":
+                stop_timeout = float(value.rstrip("s"))
+        if not exec_start:
+            raise ValueError(f"{path}: no ExecStart")
+        self.args = exec_start[1:]
+        self.kill_signal = getattr(signal, kill_signal if kill_signal.startswith("SIG") else "SIG" + kill_signal)
+        self.stop_timeout = stop_timeout
+
+
+class Instance:
+    """One `stampcard serve`, started as the unit starts it; its port stays across restarts."""
+
+    def __init__(self, h, name, env):
+        self.h, self.name = h, name
+        self.port = free_port()
+        self.metrics_port = free_port()
+        self.base_env = dict(env)
+        self.env_extra = {}
+        self.dir = os.path.join(h.tmp, name)
+        os.makedirs(self.dir, exist_ok=True)   # its working directory: no stray .env is read
+        self.log = os.path.join(self.dir, "server.log")
+        self.proc = None
+        self.starts = 0
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, **extra):
+        self.env_extra = {k: str(v) for k, v in extra.items()}
+        env = dict(self.base_env)
+        env.update(STAMPCARD_ADDR=f"127.0.0.1:{self.port}",
+                   STAMPCARD_METRICS_ADDR=f"127.0.0.1:{self.metrics_port}")
+        env.update(self.env_extra)
+        self.starts += 1
+        with open(self.log, "a") as f:
+            f.write(f"\n===== harness: start #{self.starts} of {self.name} at {time.strftime('%H:%M:%S')}"
+                    f" {' '.join(f'{k}={v}' for k, v in self.env_extra.items())} =====\n")
+        self.proc = Tracked(self.h.tmp, self.name, [self.h.bin] + self.h.unit.args, env=env, cwd=self.dir,
+                            log=self.log)
+        return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.alive()
+
+    def ready(self):
+        try:
+            return client.request(self.url, "GET", "/readyz", timeout=2).status == 200
+        except client.ConnError:
+            return False
+
+    def wait_ready(self, timeout=30):
+        """True once /readyz answers 200; False if the process exits or time runs out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                return False
+            if self.ready():
+                return True
+            time.sleep(0.1)
+        return False
+
+    def stop(self):
+        """Stops it as systemd would: KillSignal, then SIGKILL after TimeoutStopSec.
+        Returns (exit status, seconds it took)."""
+        t0 = time.monotonic()
+        self.proc.signal(self.h.unit.kill_signal)
+        status = self.proc.wait(self.h.unit.stop_timeout)
+        if status is None:
+            self.proc.kill()
+            status = "killed after TimeoutStopSec"
+        return status, time.monotonic() - t0
+
+    def kill9(self):
+        self.proc.signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def exit_status(self):
+        return None if self.proc is None else self.proc.proc.poll()
+
+
+class HAProxy:
+    """HAProxy from deploy/haproxy.cfg with only its listen address, server addresses, log target
+    and file paths rewritten. Each rewrite must match exactly as often as expected, so a changed
+    configuration fails the harness loudly instead of being tested half-way."""
+
+    def __init__(self, h, cfg_path, instances):
+        self.h = h
+        self.port = free_port()
+        self.sock = os.path.join(h.tmp, "haproxy.sock")
+        self.log = os.path.join(h.tmp, "haproxy.log")
+        self.cfg = os.path.join(h.tmp, "haproxy.cfg")
+        text = open(cfg_path).read()
+        servers = re.findall(r"^\s*server\s+(\S+)\s+\S+", text, re.M)
+        if len(servers) != len(instances):
+            raise ValueError(f"{cfg_path} has {len(servers)} server lines, the harness runs {len(instances)} instances")
+        self.server_names = servers
+        self.by_instance = {inst.name: srv for inst, srv in zip(instances, servers)}
+        rewrites = [
+            (r"^(\s*)log /dev/log (\S+)", r"\1log stdout format raw \2", 1),
+            (r"^(\s*)chroot \S+", r"\1chroot " + os.path.join(h.tmp, "haproxy-chroot"), 1),
+            (r"^(\s*)stats socket \S+", r"\1stats socket " + self.sock, 1),
+            (r"^(\s*)bind :80$", rf"\1bind 127.0.0.1:{self.port}", 1),
+        ]
+        for pattern, repl, count in rewrites:
+            text, n = re.subn(pattern, repl, text, flags=re.M)
+            if n != count:
+                raise ValueError(f"{cfg_path}: expected {count} line(s) matching {pattern!r}, found {n}")
+        for inst, srv in zip(instances, servers):
+            text, n = re.subn(rf"^(\s*server\s+{re.escape(srv)}\s+)\S+", rf"\g<1>127.0.0.1:{inst.port}", text,
+                              flags=re.M)
+            assert n == 1
+        os.makedirs(os.path.join(h.tmp, "haproxy-chroot"), exist_ok=True)
+        with open(self.cfg, "w") as f:
+            f.write(text)
+        self.proc = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def check_config(self):
+        r = subprocess.run(["haproxy", "-c", "-f", self.cfg], capture_output=True, text=True)
+        return r.returncode == 0, (r.stdout + r.stderr).strip()
+
+    def start(self):
+        self.proc = Tracked(self.h.tmp, "haproxy", ["haproxy", "-db", "-f", self.cfg], log=self.log)
+
+    def stats(self):
+        """{server name: status} from the stats socket (UP, DOWN, MAINT, 'UP 1/2', ...)."""
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(2)
+        s.connect(self.sock)
+        s.sendall(b"show stat\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        lines = data.decode().splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        out = {}
+        for line in lines[1:]:
+            row = dict(zip(header, line.split(",")))
+            if row.get("pxname") == "stampcard" and row.get("svname") in self.server_names:
+                out[row["svname"]] = row["status"]
+        return out
+
+    def wait_all_up(self, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                st = self.stats()
+                if st and all(v == "UP" for v in st.values()):
+                    return True, st
+            except OSError:
+                st = None
+            time.sleep(0.2)
+        return False, st
+
+    def wait_status(self, server, want, timeout=20):
+        deadline = time.monotonic() + timeout
+        st = None
+        while time.monotonic() < deadline:
+            try:
+                st = self.stats().get(server)
+                if st and st.startswith(want):
+                    return True
+            except OSError:
+                pass
+            time.sleep(0.1)
+        return False
+
+
+class Harness:
+    def __init__(self, root, tmp, binary, pgbin):
+        self.root, self.tmp, self.bin, self.pgbin = root, tmp, binary, pgbin
+        os.makedirs(os.path.join(tmp, "pids"), exist_ok=True)
+        self.unit = Unit(os.path.join(root, "deploy", "stampcard.service"))
+        self.pg = Postgres(tmp, pgbin)
+        self.secret = os.urandom(64).hex()
+        self.instances = []
+        self.haproxy = None
+
+    def server_env(self):
+        env = {k: v for k, v in os.environ.items() if not (k.startswith("STAMPCARD_") or k == "DATABASE_URL")}
+        env.update(
+            DATABASE_URL=self.pg.url,
+            STAMPCARD_SECRET_KEY=self.secret,
+            # Not dev mode: cookies are Secure (and, soon, __Host-); the client handles them by hand.
+            STAMPCARD_DEV="0",
+            STAMPCARD_BCRYPT_COST="4",
+            # HAProxy connects from 127.0.0.1; the test's clients use other loopback addresses
+            # (127.0.0.2 and up), so the X-Forwarded-For handling is exercised for real.
+            STAMPCARD_TRUSTED_PROXIES="127.0.0.1",
+            RUST_LOG=os.environ.get("CLUSTER_RUST_LOG", "info"),
+            NO_COLOR="1",
+        )
+        return env
+
+    def cli(self, *args, password=None):
+        env = self.server_env()
+        if password is not None:
+            env["STAMPCARD_PASSWORD"] = password
+        return subprocess.run([self.bin, *args], env=env, cwd=self.tmp, capture_output=True, text=True)
+
+    def cleanup(self):
+        if self.haproxy and self.haproxy.proc:
+            self.haproxy.proc.kill()
+        for inst in self.instances:
+            if inst.alive():
+                inst.proc.kill()
+        self.pg.stop()
