@@ -55,8 +55,16 @@ function onClick(event) {
 }
 
 export function start(handler) {
-  onChange = handler;
-  window.addEventListener('popstate', () => onChange({ replaced: false, popped: true }));
+  let shown = null;
+  onChange = (change) => {
+    shown = currentPath();
+    handler(change);
+  };
+  window.addEventListener('popstate', () => {
+    // Only the #fragment changed (the skip link): same screen, nothing to do.
+    if (currentPath() === shown) return;
+    onChange({ replaced: false, popped: true });
+  });
   document.addEventListener('click', onClick);
   onChange({ initial: true });
 }

@@ -88,7 +88,7 @@ export function mount(root, ctx) {
     const parts = [
       h('h2', { id: 'result-title' }, t('staff.customer', { phone: formatPhone(card.phone) })),
       what ? h('p', { class: 'result-what' }, what) : null,
-      h('p', { class: 'result-balance' }, h('strong', {}, formatNumber(card.balance)), ' ', t('staff.stampsOnCard')),
+      h('p', { class: 'result-balance' }, h('strong', {}, formatNumber(card.balance)), ' ', tn('staff.onCard', card.balance)),
       cups(card, { compact: true }),
     ];
     if (p.ready) {

@@ -1,0 +1,101 @@
+// How the app is served: the route list agrees with the app, every route answers the page
+// with its security headers, assets are immutable, unknown paths are 404 (the app's own page
+// for browsers, problem+json for everyone else), and the texts exist in both languages.
+import { readFile } from 'node:fs/promises';
+import { expect, h1, importWebModule, test } from '../lib.js';
+
+const { ROUTE_PATHS } = await importWebModule('routes.js');
+const { messages } = await importWebModule('messages.js');
+
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+const routesJson = async () => JSON.parse(await readFile(new URL('../../../web/routes.json', import.meta.url), 'utf8'));
+
+test('web/routes.json and the router list the same routes', async () => {
+  const routes = await routesJson();
+  expect(routes).toEqual([...ROUTE_PATHS]);
+  for (const route of routes) {
+    expect(route).toMatch(/^\/[a-z-]*$/);
+    expect(route === '/' || !route.endsWith('/')).toBe(true);
+    expect(route).not.toMatch(/^\/(api|assets|healthz|readyz|openapi\.yaml|metrics)(\/|$)/);
+  }
+});
+
+test('English and Korean have the same texts', async () => {
+  expect(Object.keys(messages.ko).sort()).toEqual(Object.keys(messages.en).sort());
+  for (const [key, text] of Object.entries(messages.ko)) {
+    const placeholders = (s) => (s.match(/\{\w+\}/g) ?? []).sort();
+    expect(placeholders(text), key).toEqual(placeholders(messages.en[key]));
+  }
+});
+
+test('index.html refers to assets only under /assets/__ASSETS__/ and has no inline script or style', async () => {
+  const html = await readFile(new URL('../../../web/index.html', import.meta.url), 'utf8');
+  for (const [, url] of html.matchAll(/(?:src|href)="([^"]+)"/g)) {
+    if (url.startsWith('#') || url === '/') continue;
+    expect(url).toMatch(/^\/assets\/__ASSETS__\//);
+  }
+  expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+  expect(html).not.toMatch(/\sstyle=|<style|\son[a-z]+=/i);
+});
+
+test('every route answers the page with its headers, and survives a reload', async ({ request, person }) => {
+  for (const route of await routesJson()) {
+    const res = await request.get(route, { headers: { Accept: 'text/html' } });
+    expect(res.status(), route).toBe(200);
+    const headers = res.headers();
+    expect(headers['content-type']).toMatch(/^text\/html/);
+    expect(headers['content-security-policy']).toBe(CSP);
+    expect(headers['referrer-policy']).toBe('same-origin');
+    expect(headers['cache-control']).toBe('no-cache');
+    expect(await res.text()).not.toContain('__ASSETS__');
+    const head = await request.head(route);
+    expect(head.status(), `HEAD ${route}`).toBe(200);
+  }
+  const { page } = await person();
+  for (const route of await routesJson()) {
+    const res = await page.goto(route);
+    expect(res.status(), route).toBe(200);
+    await expect(h1(page)).toBeVisible();
+    const reloaded = await page.reload();
+    expect(reloaded.status()).toBe(200);
+    await expect(h1(page)).toBeVisible();
+  }
+});
+
+test('assets are served under a content hash with an immutable cache', async ({ request }) => {
+  const html = await (await request.get('/')).text();
+  const urls = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+  expect(urls.length).toBeGreaterThanOrEqual(3);
+  for (const url of urls) {
+    expect(url).toMatch(/^\/assets\/[A-Za-z0-9_-]{8,}\//);
+    const res = await request.get(url);
+    expect(res.status(), url).toBe(200);
+    expect(res.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
+  }
+  const app = urls.find((u) => u.endsWith('/app.js'));
+  expect((await request.get(app)).headers()['content-type']).toMatch(/javascript/);
+  // Another module, by the relative path app.js imports it with.
+  expect((await request.get(app.replace('app.js', 'screens/card.js'))).status()).toBe(200);
+  expect((await request.get(app.replace('app.js', 'no-such-file.js'))).status()).toBe(404);
+});
+
+test('an unknown path is 404: the app says "page not found", other clients get problem+json', async ({ request, person }) => {
+  const json = await request.get('/no-such-page', { headers: { Accept: 'application/json' } });
+  expect(json.status()).toBe(404);
+  expect(json.headers()['content-type']).toMatch(/^application\/problem\+json/);
+  expect((await json.json()).code).toBe('not_found');
+
+  const { page } = await person();
+  const res = await page.goto('/no-such-page');
+  expect(res.status()).toBe(404);
+  await expect(h1(page)).toHaveText('Page not found');
+  await expect(page).toHaveTitle(/Page not found/);
+  await page.getByRole('link', { name: 'Go to the start page' }).click();
+  await expect(h1(page)).toHaveText('Every coffee counts');
+  // A route with a trailing slash is not a route.
+  expect((await page.goto('/card/')).status()).toBe(404);
+  await expect(h1(page)).toHaveText('Page not found');
+});
