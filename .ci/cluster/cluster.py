@@ -38,6 +38,11 @@ RESULTS = []
 T0 = time.monotonic()
 
 
+def spawn(target, args=()):
+    """A daemon thread: a run cut short (SIGTERM, Ctrl-C) never waits for the client threads."""
+    return threading.Thread(target=target, args=args, daemon=True)
+
+
 def section(title):
     print(f"\n===== {title} ({time.monotonic() - T0:.0f}s) =====", flush=True)
 
@@ -79,7 +84,8 @@ def error_lines(path, n=4):
     except OSError:
         return []
     last = text.rsplit("===== harness: start", 1)[-1].splitlines()[1:]
-    return [line.rstrip() for line in last if line.strip() and " INFO " not in line][:n]
+    return [line.rstrip() for line in last
+            if line.strip() and " INFO " not in line and '"level":"INFO"' not in line.replace(" ", "")][:n]
 
 
 class Cluster:
@@ -229,7 +235,7 @@ class Cluster:
         def go(inst):
             barrier.wait()
             inst.start()
-        threads = [threading.Thread(target=go, args=(i,)) for i in self.h.instances]
+        threads = [spawn(target=go, args=(i,)) for i in self.h.instances]
         for t in threads:
             t.start()
         for t in threads:
@@ -386,7 +392,7 @@ class Cluster:
             except ConnError as e:
                 answers[i] = (label, "conn", str(e), None)
             conn.close()
-        threads = [threading.Thread(target=guess, args=(i,)) for i in range(n)]
+        threads = [spawn(target=guess, args=(i,)) for i in range(n)]
         for t in threads:
             t.start()
         for t in threads:
@@ -433,7 +439,7 @@ class Cluster:
                                               headers={"Idempotency-Key": key})
                 except ConnError as e:
                     out[j] = e
-            ts = [threading.Thread(target=send, args=(j,)) for j in (0, 1)]
+            ts = [spawn(target=send, args=(j,)) for j in (0, 1)]
             for t in ts:
                 t.start()
             for t in ts:
@@ -493,7 +499,7 @@ class Cluster:
                 out[i] = (label, c.request("POST", "/api/v1/stamps/redemptions", body={"phone": phone}, jar=jar.copy()))
             except ConnError as e:
                 out[i] = (label, e)
-        ts = [threading.Thread(target=redeem, args=(i,)) for i in range(n)]
+        ts = [spawn(target=redeem, args=(i,)) for i in range(n)]
         for t in ts:
             t.start()
         for t in ts:
@@ -551,8 +557,8 @@ class Cluster:
         def __init__(self, cl, ledger, phones, stampers=4, whoamis=2):
             self.cl, self.ledger, self.phones = cl, ledger, phones
             self.stop = threading.Event()
-            self.threads = [threading.Thread(target=self.stamper, args=(i,)) for i in range(stampers)]
-            self.threads += [threading.Thread(target=self.whoami, args=(stampers + i,)) for i in range(whoamis)]
+            self.threads = [spawn(target=self.stamper, args=(i,)) for i in range(stampers)]
+            self.threads += [spawn(target=self.whoami, args=(stampers + i,)) for i in range(whoamis)]
             self.jars = [cl.staff_jar() for _ in self.threads]
 
         def start(self):
@@ -611,7 +617,7 @@ class Cluster:
             op.retried_from = time.monotonic()
             run_op(Conn(self.lb, source=SRC_LB), op, jar.copy(), "haproxy")
         for op in ops:
-            t = threading.Thread(target=go, args=(op,))
+            t = spawn(target=go, args=(op,))
             t.start()
             threads.append(t)
         return ops, threads
@@ -673,7 +679,7 @@ class Cluster:
                     if not client.retryable(resp):
                         op.settle(resp)
                 time.sleep(1.0)
-        t = threading.Thread(target=run)
+        t = spawn(target=run)
         t.start()
         self.resolvers.append(t)
 
@@ -765,7 +771,7 @@ class Cluster:
 
             def stop():
                 stopper["status"], stopper["took"] = victim.stop()
-            st = threading.Thread(target=stop)
+            st = spawn(target=stop)
             st.start()
             time.sleep(1.0)
             lock.release()
@@ -811,7 +817,8 @@ class Cluster:
             self.stamp_once(jar, p)
         # A rolling restart of one instance with a small pool and a short wait for a connection.
         status, took = victim.stop()
-        victim.start(STAMPCARD_DB_POOL_SIZE=pool, STAMPCARD_DB_TIMEOUT_MS=timeout_ms)
+        # (Also JSON logs, checked afterwards by check_json_logs.)
+        victim.start(STAMPCARD_DB_POOL_SIZE=pool, STAMPCARD_DB_TIMEOUT_MS=timeout_ms, STAMPCARD_LOG_FORMAT="json")
         if not victim.wait_ready(30):
             raise RuntimeError(f"{victim.name} with a pool of {pool} did not come up:\n{tail(victim.log)}")
         self.h.haproxy.wait_status(self.h.haproxy.by_instance[victim.name], "UP", 20)
@@ -836,6 +843,50 @@ class Cluster:
                   f"first answers {first}; pool {pool}")
             return t_fault, notes
         self.fault("pool exhausted on one instance", load_phones, action, pin)
+
+    @guarded("JSON logs")
+    def check_json_logs(self):
+        """The instance last started with STAMPCARD_LOG_FORMAT=json: one JSON object per line, the
+        request lines with method, route, status and duration. Skipped while the binary ignores it."""
+        section("STAMPCARD_LOG_FORMAT=json")
+        inst = next((i for i in self.h.instances if i.env_extra.get("STAMPCARD_LOG_FORMAT") == "json"), None)
+        if inst is None:
+            result("JSON logs: one object per line, request lines complete", "SKIP", "no instance ran with json logs")
+            return
+        text = open(inst.log, errors="replace").read().rsplit("===== harness: start", 1)[-1]
+        lines = [line for line in text.splitlines()[1:] if line.strip()]
+        parsed, bad = [], []
+        for line in lines:
+            try:
+                parsed.append(json.loads(line))
+            except ValueError:
+                bad.append(line)
+        if not parsed:
+            result("JSON logs: one object per line, request lines complete", "SKIP",
+                   f"not supported by this binary: {inst.name} ran with STAMPCARD_LOG_FORMAT=json and wrote "
+                   f"{len(lines)} plain lines, e.g. {lines[:1]}")
+            return
+
+        def keys(obj, prefix=""):
+            out = set()
+            if isinstance(obj, dict):
+                for k, v in obj.items():
+                    out.add(k.lower())
+                    out |= keys(v)
+            elif isinstance(obj, list):
+                for v in obj:
+                    out |= keys(v)
+            return out
+        wanted = {"method": ("method",), "route": ("route", "path"), "status": ("status",),
+                  "duration": ("duration", "duration_ms", "latency", "latency_ms", "elapsed"),
+                  "request id": ("request_id", "id", "requestid"), "level": ("level",),
+                  "time": ("time", "timestamp", "ts")}
+        request_lines = [k for k in (keys(o) for o in parsed) if "method" in k and "status" in k]
+        missing = sorted(name for name, alts in wanted.items()
+                         if not request_lines or not any(a in request_lines[0] for a in alts))
+        check("JSON logs: one object per line, request lines complete", not bad and request_lines and not missing,
+              f"{len(parsed)} JSON lines, {len(bad)} other lines {bad[:2]}; {len(request_lines)} request lines; "
+              f"missing {missing}; keys of the first request line: {sorted(request_lines[0]) if request_lines else '-'}")
 
     # --- 4. verification and figures ----------------------------------------------------------
 
@@ -955,7 +1006,17 @@ class Cluster:
                 json.dump({"table": table, "rows": self.figures, "results": RESULTS}, f, indent=1, default=str)
 
 
+class Interrupted(BaseException):
+    pass
+
+
+def interrupted(*_):
+    raise Interrupted()
+
+
 def main():
+    # SIGTERM (a CI timeout, run.sh's trap) ends the run through the cleanup below.
+    signal.signal(signal.SIGTERM, interrupted)
     root = os.environ["CLUSTER_ROOT"]
     tmp = os.environ["CLUSTER_TMP"]
     h = Harness(root, tmp, os.environ["STAMPCARD_BIN"], os.environ["CLUSTER_PGBIN"])
@@ -981,6 +1042,7 @@ def main():
                 fault()
             except Exception as e:  # noqa: BLE001
                 result(f"{fault.__name__}", "FAIL", f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=6)}")
+        cl.check_json_logs()
         cl.verify()
         cl.print_figures()
         section("server logs")
@@ -989,6 +1051,8 @@ def main():
             check(f"{inst.name}: no panic in its log", not panics, " | ".join(panics[:3]))
     except SystemExit as e:
         result("the cluster could not be set up", "FAIL", str(e))
+    except (Interrupted, KeyboardInterrupt):
+        result("the run was interrupted", "FAIL", "SIGTERM or Ctrl-C")
     finally:
         for t in cl.resolvers:
             t.join(0)

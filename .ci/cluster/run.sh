@@ -49,9 +49,15 @@ mkdir -p "$TMP/pids"
 
 # Ends exactly the processes the driver started (their pids are in $TMP/pids), stops the
 # PostgreSQL cluster, removes the temporary directory. Runs however the script ends.
+DRIVER_PID=""
 cleanup() {
     local status=$?
     set +e
+    if [ -n "$DRIVER_PID" ] && kill -0 "$DRIVER_PID" 2>/dev/null; then
+        kill -TERM "$DRIVER_PID" 2>/dev/null   # it stops what it started, then exits
+        for _ in $(seq 1 50); do kill -0 "$DRIVER_PID" 2>/dev/null || break; sleep 0.2; done
+        kill -KILL "$DRIVER_PID" 2>/dev/null
+    fi
     for f in "$TMP"/pids/*; do
         [ -f "$f" ] || continue
         pid="$(cat "$f")"
@@ -82,5 +88,9 @@ echo "server: $BIN ($("$BIN" --version 2>/dev/null || echo 'no --version')), $(h
     "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), python3 $(python3 --version | cut -d' ' -f2)"
 echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' (src/ modified)')"
 
+# In the background, so that a signal to this script runs the trap at once (bash runs traps
+# only between commands, and `wait` is one it interrupts).
 CLUSTER_ROOT="$ROOT" CLUSTER_TMP="$TMP" CLUSTER_PGBIN="$PGBIN" STAMPCARD_BIN="$BIN" \
-    python3 -u "$ROOT/.ci/cluster/cluster.py"
+    python3 -u "$ROOT/.ci/cluster/cluster.py" &
+DRIVER_PID=$!
+wait "$DRIVER_PID"
