@@ -45,13 +45,37 @@ pub fn parse<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError
         // Valid JSON, but PostgreSQL text cannot hold U+0000, and no field of ours needs it.
         return Err(ApiError::field(field, "invalid_characters"));
     }
-    let parsed: T = serde_path_to_error::deserialize(value).map_err(|e| {
-        let field = e.path().to_string();
-        let field = if field == "." { "body".to_owned() } else { field };
-        ApiError::Validation(vec![FieldError::new(field, "invalid_type")])
-    })?;
-    parsed.validate()?;
-    Ok(parsed)
+    let mut value = value;
+    let mut errors = Vec::new();
+    // serde stops at the first field of the wrong type; to name every one, each such field is
+    // noted and taken out, and the rest is read again.
+    let parsed: T = loop {
+        let err = match serde_path_to_error::deserialize(&value) {
+            Ok(parsed) => break parsed,
+            Err(err) => err,
+        };
+        let top = match err.path().iter().next() {
+            Some(serde_path_to_error::Segment::Map { key }) => Some(key.clone()),
+            _ => None,
+        };
+        let field = err.path().to_string();
+        errors.push(FieldError::new(if field == "." { "body".to_owned() } else { field }, "invalid_type"));
+        match top.and_then(|key| value.as_object_mut()?.remove(&key)) {
+            Some(_) => continue,
+            None => return Err(ApiError::Validation(errors)),
+        }
+    };
+    if let Err(ApiError::Validation(invalid)) = parsed.validate().map_err(ApiError::from) {
+        // A field taken out above would now also be "required": it is already named.
+        let named: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
+        errors.extend(invalid.into_iter().filter(|e| !named.contains(&e.field)));
+    }
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        errors.sort_by(|a, b| a.field.cmp(&b.field));
+        Err(ApiError::Validation(errors))
+    }
 }
 
 /// The path of the first string (or key) that contains U+0000.

@@ -1,7 +1,7 @@
 //! Refuses unsafe requests before any handler runs: cross-site ones (CSRF defence, 403), and
 //! bodies that are too large (413) or not JSON (415). Safe methods pass untouched.
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
@@ -13,16 +13,20 @@ use crate::startup::AppConfig;
 /// The largest request body we read.
 pub const BODY_LIMIT: usize = 16 * 1024;
 
+/// A refusal is answered here, as a response rather than an error, so that it still passes
+/// through the middleware outside this one (problem rendering in the client's language, the
+/// request log and the headers every response carries).
 pub async fn request_guard(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE) {
         let allowed = &req.app_data::<web::Data<AppConfig>>().expect("AppConfig is registered").allowed_origins;
-        check_same_origin(&req, allowed)?;
-        check_body(&req)?;
+        if let Err(refusal) = check_same_origin(&req, allowed).and_then(|()| check_body(&req)) {
+            return Ok(req.error_response(refusal).map_into_right_body());
+        }
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// The contract's rule: `Sec-Fetch-Site` other than same-origin/none is cross-site unless the

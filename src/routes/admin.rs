@@ -11,8 +11,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::fields::{normalise_username, parse_phone, username_key};
 use crate::models::page::PageQuery;
-use crate::models::session::Session;
-use crate::models::user::{ProfileChange, Role, User, UserView};
+use crate::models::user::{Role, User, UserView};
 
 /// `?q=&limit=&cursor=` (serde's `flatten` would lose the number types of a query string).
 #[derive(Debug, Deserialize)]
@@ -73,7 +72,8 @@ fn valid_role(role: &str) -> Result<(), ValidationError> {
     Role::parse(role).map(|_| ()).ok_or_else(|| ValidationError::new("invalid_choice"))
 }
 
-/// `PATCH /api/v1/users/{id}`: role and activity; deactivation revokes every session.
+/// `PATCH /api/v1/users/{id}`: role and activity; deactivation revokes every session, and
+/// no change may leave the service without an active admin (409 `last_admin`).
 pub async fn update(
     current: CurrentUser,
     db: web::Data<Db>,
@@ -82,17 +82,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     current.require_admin()?;
     let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
-    let deactivate = body.is_active == Some(false);
-    let change = ProfileChange { role: body.role, is_active: body.is_active, ..ProfileChange::default() };
-    let user = db
-        .transaction(move |conn| {
-            User::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            let user = User::update(conn, id, change)?;
-            if deactivate {
-                Session::delete_all_for_user(conn, id, None)?;
-            }
-            Ok(user)
-        })
-        .await?;
+    let role = body.role.as_deref().and_then(Role::parse);
+    let user = db.run(move |conn| User::change_standing(conn, id, role, body.is_active)).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&user)))
 }

@@ -34,13 +34,14 @@ impl Resource {
         self
     }
 
+    /// GET, and HEAD with it: the same handler, whose body actix leaves out for HEAD.
     pub fn get<F, Args>(self, handler: F) -> Self
     where
         F: Handler<Args>,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
-        self.route(Method::GET, handler)
+        self.route(Method::GET, handler.clone()).route(Method::HEAD, handler)
     }
 
     pub fn post<F, Args>(self, handler: F) -> Self
@@ -79,9 +80,10 @@ impl Resource {
         self.route(Method::DELETE, handler)
     }
 
-    /// The path and its methods, as registered.
+    /// The path and its methods, as registered, HEAD aside: it comes with every GET, and
+    /// `openapi.yaml` says so once rather than on every path.
     pub fn describe(&self) -> (&'static str, Vec<Method>) {
-        (self.path, self.methods.clone())
+        (self.path, self.methods.iter().filter(|m| **m != Method::HEAD).cloned().collect())
     }
 
     /// The finished actix resource, with the 405 fallback.

@@ -76,3 +76,64 @@ async fn deactivation_revokes_every_session_and_blocks_login() {
     admin.patch(&format!("/api/v1/users/{id}"), json!({"is_active": true})).await;
     assert_eq!(app.client().login("leaver", PASSWORD).await.status, StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn the_last_active_admin_can_be_neither_demoted_nor_deactivated() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("only-boss", "admin").await;
+    let id = admin.get("/api/v1/users/me").await.body["id"].as_str().unwrap().to_owned();
+    for change in
+        [json!({"role": "staff"}), json!({"is_active": false}), json!({"role": "customer", "is_active": true})]
+    {
+        admin.patch(&format!("/api/v1/users/{id}"), change).await.assert_problem(409, "last_admin");
+    }
+    assert_eq!(admin.get("/api/v1/users/me").await.body["role"], "admin", "nothing changed");
+    // With a second admin, either may step down.
+    let second = app.user_with_role("new-boss", "admin").await;
+    let res = admin.patch(&format!("/api/v1/users/{id}"), json!({"role": "staff"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let second_id = second.get("/api/v1/users/me").await.body["id"].as_str().unwrap().to_owned();
+    second
+        .patch(&format!("/api/v1/users/{second_id}"), json!({"is_active": false}))
+        .await
+        .assert_problem(409, "last_admin");
+}
+
+#[tokio::test]
+async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
+    for round in 0..5 {
+        let app = spawn_app().await;
+        let a = app.user_with_role(&format!("alpha{round}"), "admin").await;
+        let b = app.user_with_role(&format!("bravo{round}"), "admin").await;
+        let a_id = a.get("/api/v1/users/me").await.body["id"].as_str().unwrap().to_owned();
+        let b_id = b.get("/api/v1/users/me").await.body["id"].as_str().unwrap().to_owned();
+        let (a_path, b_path) = (format!("/api/v1/users/{a_id}"), format!("/api/v1/users/{b_id}"));
+        let (ra, rb) =
+            tokio::join!(a.patch(&b_path, json!({"role": "customer"})), b.patch(&a_path, json!({"is_active": false})),);
+        let mut statuses = [ra.status.as_u16(), rb.status.as_u16()];
+        statuses.sort();
+        // The second can lose either way: to the lock, or to the first having taken its rights.
+        assert!([[200, 401], [200, 403], [200, 409]].contains(&statuses), "{statuses:?}");
+        assert_eq!(app.count("SELECT count(*) FROM users WHERE role = 'admin' AND is_active"), 1, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn a_login_racing_a_deactivation_leaves_no_session_to_come_back() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("boss", "admin").await;
+    for round in 0..10 {
+        let name = format!("racer{round}");
+        let customer = app.customer(&name, None).await;
+        let id = customer.get("/api/v1/users/me").await.body["id"].as_str().unwrap().to_owned();
+        let late = app.client();
+        let path = format!("/api/v1/users/{id}");
+        let (_, deactivated) =
+            tokio::join!(late.login(&name, PASSWORD), admin.patch(&path, json!({"is_active": false})));
+        assert_eq!(deactivated.status, StatusCode::OK);
+        assert_eq!(app.count(&format!("SELECT count(*) FROM sessions WHERE user_id = '{id}'")), 0, "round {round}");
+        admin.patch(&path, json!({"is_active": true})).await;
+        late.get("/api/v1/users/me").await.assert_problem(401, "unauthenticated");
+        customer.get("/api/v1/users/me").await.assert_problem(401, "unauthenticated");
+    }
+}
