@@ -4,42 +4,53 @@
 use diesel::PgConnection;
 use serde::Deserialize;
 use uuid::Uuid;
-use validator::{Validate, ValidationErrors};
+use validator::{Validate, ValidationError, ValidationErrors};
 
-use crate::auth::password_rules;
+use crate::auth::{password, password_rules};
 use crate::error::ApiError;
 use crate::fields::{self, normalise_username, username_key, Phone};
 use crate::models::user::{NewUser, ProfileChange, Role, User};
 
 /// `POST /api/v1/users`. A `role` in the body is ignored: there is no field for it.
-#[derive(Debug, Default, Deserialize, Validate)]
+#[derive(Debug, Default, Deserialize)]
 pub struct Signup {
-    #[validate(required, custom(function = "fields::validate_username"))]
     pub username: Option<String>,
-    #[validate(required)]
     pub password: Option<String>,
-    #[validate(custom(function = "fields::validate_email"))]
     pub email: Option<String>,
-    #[validate(custom(function = "fields::validate_phone"))]
     pub phone: Option<Phone>,
 }
 
-impl Signup {
-    /// All rules at once, so that a client sees every bad field in one 422.
-    pub fn check(&self) -> Result<(), ApiError> {
-        let mut errors = self.validate().err().unwrap_or_default();
-        if let (Some(password), username) = (&self.password, self.username.as_deref().unwrap_or("")) {
-            if let Err(err) = password_rules::check(password, &normalise_username(username)) {
-                errors.add("password", err);
-            }
+/// Every rule at once, the password's included, so that a client sees every bad field in
+/// one 422.
+impl Validate for Signup {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let username = self.username.as_deref();
+        match username.map(fields::validate_username) {
+            None => errors.add("username", ValidationError::new("required")),
+            Some(Err(err)) => errors.add("username", err),
+            Some(Ok(())) => {}
+        }
+        match self.password.as_deref().map(|p| password_rules::check(p, &normalise_username(username.unwrap_or("")))) {
+            None => errors.add("password", ValidationError::new("required")),
+            Some(Err(err)) => errors.add("password", err),
+            Some(Ok(())) => {}
+        }
+        if let Some(Err(err)) = self.email.as_deref().map(fields::validate_email) {
+            errors.add("email", err);
+        }
+        if let Some(Err(err)) = self.phone.as_ref().map(fields::validate_phone) {
+            errors.add("phone", err);
         }
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(errors.into())
+            Err(errors)
         }
     }
+}
 
+impl Signup {
     /// The row to insert, once checked and hashed.
     pub fn into_new_user(self, password_hash: String, role: Role) -> NewUser {
         let username = normalise_username(self.username.as_deref().unwrap_or_default());
@@ -120,20 +131,26 @@ pub fn create_user_sync(
         email: email.map(str::to_owned),
         phone: phone.map(Phone::parse),
     };
-    signup.check().map_err(describe)?;
-    let hash = bcrypt::non_truncating_hash(password, cost)?;
+    signup.validate().map_err(|e| describe(e.into()))?;
+    let hash = password::hash_now(password, cost).map_err(describe)?;
     User::insert(conn, signup.into_new_user(hash, role)).map_err(describe)
 }
 
-/// Changes a user's role from the command line.
-pub fn set_role_sync(conn: &mut PgConnection, username: &str, role: &str) -> anyhow::Result<User> {
-    let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role must be customer, staff or admin"))?;
+/// Changes a user's role or activity from the command line, with the API's rules.
+pub fn set_standing_sync(
+    conn: &mut PgConnection,
+    username: &str,
+    role: Option<&str>,
+    is_active: Option<bool>,
+) -> anyhow::Result<User> {
+    let role = role
+        .map(|r| Role::parse(r).ok_or_else(|| anyhow::anyhow!("--role must be customer, staff or admin")))
+        .transpose()?;
     let key = username_key(&normalise_username(username));
     let user = User::find_by_username_key(conn, &key)
         .map_err(describe)?
         .ok_or_else(|| anyhow::anyhow!("no user {username:?}"))?;
-    let change = ProfileChange { role: Some(role.as_str().to_owned()), ..ProfileChange::default() };
-    User::update(conn, user.id, change).map_err(describe)
+    User::change_standing(conn, user.id, role, is_active).map_err(describe)
 }
 
 /// An API error as one line for the terminal.
@@ -144,6 +161,7 @@ fn describe(err: ApiError) -> anyhow::Error {
             anyhow::anyhow!("invalid input ({})", list.join(", "))
         }
         ApiError::Taken(field) => anyhow::anyhow!("that {field} is already taken"),
+        ApiError::LastAdmin => anyhow::anyhow!("refused: no active admin would remain"),
         other => anyhow::anyhow!("{other}"),
     }
 }

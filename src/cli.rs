@@ -56,6 +56,14 @@ pub enum UserCommand {
         #[arg(long)]
         role: String,
     },
+    /// Deactivate (revoking every session) or reactivate a user.
+    SetActive {
+        #[arg(long)]
+        username: String,
+        /// true or false.
+        #[arg(long, action = clap::ArgAction::Set)]
+        active: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,7 +101,8 @@ pub struct Settings {
     /// Absolute session lifetime in seconds [default: 1209600, 14 days].
     #[arg(long, env = "STAMPCARD_SESSION_TTL", global = true)]
     pub session_ttl: Option<String>,
-    /// Comma-separated proxy IP addresses whose X-Forwarded-For is believed [default: none].
+    /// Comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed
+    /// [default: none].
     #[arg(long, env = "STAMPCARD_TRUSTED_PROXIES", global = true)]
     pub trusted_proxies: Option<String>,
     /// SameSite attribute of the session cookie: lax, strict or none [default: lax].

@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use diesel::{Connection, PgConnection};
 use rand::RngCore;
 
+use crate::auth::password::Passwords;
 use crate::cli::{SessionsCommand, UserCommand};
 use crate::config::Config;
 use crate::db::{self, Db};
@@ -61,7 +62,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = Db::new(&database.url, &config);
     actix_web::rt::spawn(purge_periodically(db.clone()));
     tracing::info!(addr = %listener.local_addr()?, dev = config.is_dev(), "serving");
-    let server = startup::build(listener, startup::ServerParts { config, db, key, extra_routes: None })?;
+    let passwords = Passwords::start(config.bcrypt_cost, std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let server = startup::build(listener, startup::ServerParts { config, db, passwords, key, extra_routes: None })?;
     // actix-server handles SIGTERM/SIGINT: it stops accepting, lets in-flight requests finish
     // (up to the shutdown timeout), then this future resolves.
     let served = server.await;
@@ -130,8 +132,14 @@ pub fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             })
         }
         UserCommand::SetRole { username, role } => with_connection(config, |conn| {
-            let user = accounts::set_role_sync(conn, &username, &role)?;
+            let user = accounts::set_standing_sync(conn, &username, Some(&role), None)?;
             println!("{} is now {}", user.username, user.role);
+            Ok(())
+        }),
+        UserCommand::SetActive { username, active } => with_connection(config, |conn| {
+            let user = accounts::set_standing_sync(conn, &username, None, Some(active))?;
+            let state = if user.is_active { "active" } else { "inactive; every session revoked" };
+            println!("{} is now {state}", user.username);
             Ok(())
         }),
     }

@@ -4,11 +4,14 @@
 //! here, so a bad value stops the process with one line naming the variable instead of
 //! surfacing later as a confusing runtime error.
 
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::ToSocketAddrs;
 use std::time::Duration;
 
 use actix_web::cookie::SameSite;
 use base64::Engine;
+use ipnet::IpNet;
+
+use crate::auth::client_ip::parse_trusted;
 
 /// The raw text of each setting, exactly as the command line or environment gave it.
 #[derive(Debug, Default, Clone)]
@@ -59,8 +62,9 @@ pub struct Config {
     pub stamps_per_reward: i32,
     /// `STAMPCARD_SESSION_TTL`: absolute lifetime of every session.
     pub session_ttl: Duration,
-    /// `STAMPCARD_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<IpAddr>,
+    /// `STAMPCARD_TRUSTED_PROXIES`: peers (addresses or CIDR ranges) whose `X-Forwarded-For`
+    /// is believed.
+    pub trusted_proxies: Vec<IpNet>,
     /// `STAMPCARD_COOKIE_SAMESITE`: `SameSite` of the session cookie (lax by default).
     pub cookie_same_site: SameSite,
     /// `STAMPCARD_DB_POOL_SIZE`: connections in the pool.
@@ -97,7 +101,11 @@ impl Config {
         let stamps_per_reward = int(text(&raw.stamps_per_reward), "STAMPCARD_STAMPS_PER_REWARD", 10, 1..=1000)?;
         let session_ttl = int(text(&raw.session_ttl), "STAMPCARD_SESSION_TTL", 1_209_600, 1..=31_536_000)?;
         let trusted_proxies = list(text(&raw.trusted_proxies))
-            .map(|p| p.parse().map_err(|_| bad("STAMPCARD_TRUSTED_PROXIES", format!("{p:?} is not an IP address"))))
+            .map(|p| {
+                parse_trusted(p).ok_or_else(|| {
+                    bad("STAMPCARD_TRUSTED_PROXIES", format!("{p:?} is not an IP address or CIDR range"))
+                })
+            })
             .collect::<Result<_, _>>()?;
         let cookie_same_site = match text(&raw.cookie_same_site).map(str::to_ascii_lowercase).as_deref() {
             None | Some("lax") => SameSite::Lax,
@@ -259,6 +267,8 @@ mod tests {
             with(|r| r.trusted_proxies = Some("10.0.0.1,nope".into())).unwrap_err().var,
             "STAMPCARD_TRUSTED_PROXIES"
         );
+        let c = with(|r| r.trusted_proxies = Some("10.0.0.1, 172.16.0.0/12, fd00::/8".into())).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
         assert_eq!(with(|r| r.dev = Some("maybe".into())).unwrap_err().var, "STAMPCARD_DEV");
     }
 }

@@ -73,6 +73,9 @@ pub enum ApiError {
     /// 409 `insufficient_stamps`, with the current balance.
     #[error("insufficient stamps")]
     InsufficientStamps { balance: i32, required: i32 },
+    /// 409 `last_admin`: the change would leave no active admin.
+    #[error("last active admin")]
+    LastAdmin,
     /// 409 `idempotency_key_in_progress`: the first request with this key is still running.
     #[error("idempotency key in progress")]
     IdempotencyKeyInProgress,
@@ -94,6 +97,10 @@ pub enum ApiError {
     /// 503 `service_unavailable`: database unreachable or the pool exhausted.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// 503 `service_unavailable`: more password work queued than the server can do in a few
+    /// seconds; `Retry-After` says when the queue should have drained.
+    #[error("password work queue full")]
+    Overloaded { retry_after: u64 },
     /// 500 `internal_error`: a bug or an unexpected failure; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -120,13 +127,14 @@ impl ApiError {
             Self::Taken("email") => "email_taken",
             Self::Taken(_) => "phone_taken",
             Self::InsufficientStamps { .. } => "insufficient_stamps",
+            Self::LastAdmin => "last_admin",
             Self::IdempotencyKeyInProgress => "idempotency_key_in_progress",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Validation(_) => "validation_failed",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::TooManyAttempts { .. } => "too_many_attempts",
-            Self::Unavailable(_) => "service_unavailable",
+            Self::Unavailable(_) | Self::Overloaded { .. } => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -140,16 +148,6 @@ impl ApiError {
                 if let Some(next) = next {
                     problem.extra.insert("next".into(), json!(next));
                 }
-                problem.headers.push((
-                    header::WWW_AUTHENTICATE,
-                    r#"Cookie realm="stampcard", cookie-name="stampcard_session""#.into(),
-                ));
-            }
-            Self::InvalidCredentials => {
-                problem.headers.push((
-                    header::WWW_AUTHENTICATE,
-                    r#"Cookie realm="stampcard", cookie-name="stampcard_session""#.into(),
-                ));
             }
             Self::MethodNotAllowed { allow } => problem.headers.push((header::ALLOW, allow.clone())),
             Self::Taken(field) => problem.errors.push(FieldError::new(*field, "taken")),
@@ -164,6 +162,7 @@ impl ApiError {
             // The first request is usually done within a second.
             Self::IdempotencyKeyInProgress => problem.headers.push((header::RETRY_AFTER, "1".into())),
             Self::Unavailable(_) => problem.headers.push((header::RETRY_AFTER, "5".into())),
+            Self::Overloaded { retry_after } => problem.headers.push((header::RETRY_AFTER, retry_after.to_string())),
             _ => {}
         }
         problem
@@ -178,12 +177,14 @@ impl ResponseError for ApiError {
             Self::Forbidden | Self::InvalidPassword | Self::CrossOrigin => StatusCode::FORBIDDEN,
             Self::NotFound | Self::CustomerNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Taken(_) | Self::InsufficientStamps { .. } | Self::IdempotencyKeyInProgress => StatusCode::CONFLICT,
+            Self::Taken(_) | Self::InsufficientStamps { .. } | Self::LastAdmin | Self::IdempotencyKeyInProgress => {
+                StatusCode::CONFLICT
+            }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -192,6 +193,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Internal(err) => tracing::error!(error = ?err, "internal error"),
             Self::Unavailable(why) => tracing::warn!(reason = %why, "database unavailable"),
+            Self::Overloaded { .. } => tracing::warn!("password work queue full"),
             _ => {}
         }
         self.problem().into_response()

@@ -55,6 +55,7 @@ pub fn title(lang: Lang, code: &str) -> &'static str {
         "email_taken" => ("Email taken", "이미 사용 중인 이메일입니다"),
         "phone_taken" => ("Phone number taken", "이미 사용 중인 전화번호입니다"),
         "insufficient_stamps" => ("Not enough stamps", "스탬프가 부족합니다"),
+        "last_admin" => ("Last active admin", "마지막 활성 관리자입니다"),
         "idempotency_key_in_progress" => ("Request in progress", "요청을 처리하는 중입니다"),
         "payload_too_large" => ("Payload too large", "요청 본문이 너무 큽니다"),
         "unsupported_media_type" => ("Unsupported media type", "지원하지 않는 미디어 타입입니다"),
@@ -113,6 +114,10 @@ pub fn detail(lang: Lang, code: &str) -> &'static str {
             "A request with this Idempotency-Key is still running; retry later.",
             "같은 Idempotency-Key 요청이 아직 처리 중입니다. 잠시 후 다시 시도하세요.",
         ),
+        "last_admin" => (
+            "The change would leave no active admin; make another admin first.",
+            "활성 관리자가 한 명도 남지 않게 됩니다. 먼저 다른 관리자를 지정하세요.",
+        ),
         "payload_too_large" => ("The request body is larger than 16 KiB.", "요청 본문이 16 KiB를 넘습니다."),
         "unsupported_media_type" => ("Send the body as application/json.", "본문을 application/json 으로 보내세요."),
         "validation_failed" => {
@@ -123,12 +128,12 @@ pub fn detail(lang: Lang, code: &str) -> &'static str {
             "이 Idempotency-Key 는 다른 요청 본문에 이미 사용되었습니다.",
         ),
         "too_many_attempts" => (
-            "Too many failed logins; wait for Retry-After seconds.",
-            "로그인 실패가 너무 많습니다. Retry-After 초만큼 기다리세요.",
+            "Too many failed password attempts; wait for Retry-After seconds.",
+            "비밀번호 시도 실패가 너무 많습니다. Retry-After 초만큼 기다리세요.",
         ),
         "service_unavailable" => (
-            "The database is unavailable; retry shortly.",
-            "데이터베이스를 사용할 수 없습니다. 잠시 후 다시 시도하세요.",
+            "The service is busy or its database is unavailable; retry after Retry-After seconds.",
+            "서비스가 바쁘거나 데이터베이스를 사용할 수 없습니다. Retry-After 초 후에 다시 시도하세요.",
         ),
         "bad_request" => ("The request was not understood.", "요청을 이해할 수 없습니다."),
         _ => ("Something went wrong on our side.", "서버에서 문제가 발생했습니다."),

@@ -49,23 +49,49 @@ pub struct LoadedAuth {
     pub user: User,
 }
 
-tokio::task_local! {
-    /// What `load` found for this request. actix-session's state map holds only strings, and
-    /// a trip through JSON there cost ~18% of a whoami's server CPU (docs/performance.md).
-    static LOADED: RefCell<Option<LoadedAuth>>;
+/// What the store and the handlers of one request tell each other past actix-session.
+#[derive(Default)]
+struct RequestSlot {
+    /// What `load` found. actix-session's state map holds only strings, and a trip through
+    /// JSON there cost ~18% of a whoami's server CPU (docs/performance.md).
+    loaded: Option<LoadedAuth>,
+    /// The key a handler already moved this request's session to (see [`move_to_new_key`]).
+    moved_to: Option<SessionKey>,
 }
 
-/// Middleware around actix-session's: the place where `load` leaves what it found.
+tokio::task_local! {
+    static SLOT: RefCell<RequestSlot>;
+}
+
+/// Middleware around actix-session's: the place where the store and handlers meet.
 pub async fn keep_loaded_auth(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    LOADED.scope(RefCell::new(None), next.call(req)).await
+    SLOT.scope(RefCell::new(RequestSlot::default()), next.call(req)).await
 }
 
 /// The session and user the store loaded for the current request, if it has a live one.
 pub fn loaded_auth() -> Option<LoadedAuth> {
-    LOADED.try_with(|slot| slot.borrow().clone()).ok().flatten()
+    SLOT.try_with(|slot| slot.borrow().loaded.clone()).ok().flatten()
+}
+
+/// A new key for this request's session, and its hash, for a handler that moves the session
+/// row to it itself (in the same transaction as what made the renewal necessary, so that a
+/// revocation cannot slip in between). actix-session's renewal then finds the row already
+/// moved: its `delete` of the old key finds nothing and its `save` hands out this key.
+pub fn move_to_new_key() -> Result<Vec<u8>, ApiError> {
+    let key = new_key();
+    let key_hash = hash(&key);
+    SLOT.try_with(|slot| slot.borrow_mut().moved_to = Some(key))
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("keep_loaded_auth must wrap the session middleware")))?;
+    Ok(key_hash)
+}
+
+/// A fresh random key: 64 alphanumeric characters, about 380 bits.
+fn new_key() -> SessionKey {
+    let key = Alphanumeric.sample_string(&mut rand::thread_rng(), 64);
+    SessionKey::try_from(key).expect("64 characters are a valid session key")
 }
 
 #[derive(Clone)]
@@ -83,6 +109,7 @@ impl PgSessionStore {
     }
 }
 
+/// The SHA-256 of a key: what the `sessions` table stores instead of the key.
 fn hash(key: &SessionKey) -> Vec<u8> {
     Sha256::digest(key.as_ref().as_bytes()).to_vec()
 }
@@ -122,7 +149,7 @@ impl SessionStore for PgSessionStore {
         let Some((session, user)) = found else { return Ok(None) };
         let state = HashMap::<String, String>::deserialize(&session.state)
             .map_err(|e| LoadError::Deserialization(anyhow::Error::new(e)))?;
-        let kept = LOADED.try_with(|slot| *slot.borrow_mut() = Some(LoadedAuth { session, user }));
+        let kept = SLOT.try_with(|slot| slot.borrow_mut().loaded = Some(LoadedAuth { session, user }));
         // Without the middleware every request would look anonymous: fail loudly instead.
         kept.map_err(|_| LoadError::Other(anyhow::anyhow!("keep_loaded_auth must wrap the session middleware")))?;
         Ok(Some(state))
@@ -133,8 +160,10 @@ impl SessionStore for PgSessionStore {
         state: HashMap<String, String>,
         _ttl: &actix_web::cookie::time::Duration,
     ) -> Result<SessionKey, SaveError> {
-        let key = Alphanumeric.sample_string(&mut rand::thread_rng(), 64);
-        let session_key = SessionKey::try_from(key).map_err(|e| SaveError::Other(e.into()))?;
+        if let Some(moved) = SLOT.try_with(|slot| slot.borrow_mut().moved_to.take()).ok().flatten() {
+            return Ok(moved);
+        }
+        let session_key = new_key();
         // Only logged-in sessions are stored: our handlers write state only at login.
         let user_id: Uuid = state_value(&state, keys::USER_ID)
             .ok_or_else(|| SaveError::Other(anyhow::anyhow!("refusing to store a session without a user")))?;
@@ -151,7 +180,12 @@ impl SessionStore for PgSessionStore {
             ip: state_value(&state, keys::IP),
             state: persistable(state),
         };
-        self.db.run(move |conn| Session::insert(conn, new)).await.map_err(|e| SaveError::Other(other(e)))?;
+        // A user deactivated or deleted since the handler checked gets no row: the cookie then
+        // names no session, and the next request is anonymous.
+        self.db
+            .run(move |conn| Session::insert_for_active_user(conn, new))
+            .await
+            .map_err(|e| SaveError::Other(other(e)))?;
         Ok(session_key)
     }
 

@@ -1,7 +1,7 @@
 //! Builds the HTTP server: shared state, extractor configuration, middleware and routes.
 //! It takes a bound listener so that tests can serve the very same app on port 0.
 
-use std::net::{IpAddr, TcpListener};
+use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -13,7 +13,9 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
+use ipnet::IpNet;
 
+use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
@@ -21,18 +23,17 @@ use crate::middleware::{problems::problems, request_guard::request_guard, reques
 use crate::session_store::{keep_loaded_auth, PgSessionStore};
 use crate::{auth, routes};
 
-/// The name of the session cookie.
-pub const SESSION_COOKIE: &str = "stampcard_session";
-
 /// What handlers and middleware need to know of the configuration, shared by all workers.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
     pub dev: bool,
+    /// The session cookie's name (`__Host-` outside dev mode, see `auth::session`).
+    pub session_cookie: &'static str,
     pub allowed_origins: Vec<String>,
     pub bcrypt_cost: u32,
     pub stamps_per_reward: i32,
     pub session_ttl: Duration,
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: Vec<IpNet>,
     pub cookie_same_site: SameSite,
 }
 
@@ -40,6 +41,7 @@ impl AppConfig {
     pub fn from_config(config: &Config) -> Self {
         Self {
             dev: config.is_dev(),
+            session_cookie: auth::session::cookie_name(config.is_dev()),
             allowed_origins: config.allowed_origins.clone(),
             bcrypt_cost: config.bcrypt_cost,
             stamps_per_reward: config.stamps_per_reward,
@@ -54,6 +56,8 @@ impl AppConfig {
 pub struct ServerParts {
     pub config: Config,
     pub db: Db,
+    /// The bcrypt threads (see [`Passwords::start`]).
+    pub passwords: Passwords,
     /// The cookie key (at least 64 bytes).
     pub key: Vec<u8>,
     /// Extra routes, for tests that need a handler the product does not have.
@@ -62,16 +66,17 @@ pub struct ServerParts {
 
 /// The server, not yet running: await it (or spawn it) to serve.
 pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Server> {
-    let ServerParts { config, db, key, extra_routes } = parts;
+    let ServerParts { config, db, passwords, key, extra_routes } = parts;
     let app_config = web::Data::new(AppConfig::from_config(&config));
     let key = Key::from(&key);
     let db_data = web::Data::new(db.clone());
+    let passwords = web::Data::new(passwords);
     let store_db = db;
     let cookie_secure = !app_config.dev;
     let server = HttpServer::new(move || {
         let session =
             SessionMiddleware::builder(PgSessionStore::new(store_db.clone(), app_config.session_ttl), key.clone())
-                .cookie_name(SESSION_COOKIE.to_owned())
+                .cookie_name(app_config.session_cookie.to_owned())
                 .cookie_secure(cookie_secure)
                 .cookie_http_only(true)
                 .cookie_same_site(app_config.cookie_same_site)
@@ -94,6 +99,7 @@ pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Serve
         let mut app = App::new()
             .app_data(app_config.clone())
             .app_data(db_data.clone())
+            .app_data(passwords.clone())
             .app_data(crate::extract::payload_config())
             .app_data(
                 web::QueryConfig::default().error_handler(|err, _| ApiError::MalformedRequest(err.to_string()).into()),
@@ -123,6 +129,10 @@ pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Serve
     // a job takes the next one without sleeping. S2: 150 -> 125-132 µs of server CPU a stamp.
     .worker_max_blocking_threads((config.db_pool_size as usize).div_ceil(config.workers) + 1)
     .shutdown_timeout(30)
+    // A client that closes its side of the connection has given up on the answer: its request
+    // is dropped, and a login still waiting for bcrypt then costs no bcrypt time (HTTP/1.1
+    // half-closed connections are legal, but no client of a JSON API relies on them).
+    .h1_allow_half_closed(false)
     .listen(listener)?
     .run();
     Ok(server)

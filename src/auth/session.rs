@@ -19,7 +19,24 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::models::session::SessionView;
 use crate::session_store::keys;
-use crate::startup::{AppConfig, SESSION_COOKIE};
+use crate::startup::AppConfig;
+
+/// The session cookie's name outside dev mode. Browsers accept a `__Host-` cookie only with
+/// `Secure`, `Path=/` and no `Domain`, and only from the host itself: a sibling subdomain
+/// cannot plant one (session fixation from `evil.example.com` onto `app.example.com`).
+pub const SESSION_COOKIE: &str = "__Host-stampcard_session";
+
+/// The name in dev mode, over plain HTTP, where `Secure` (and so the prefix) cannot be had.
+pub const DEV_SESSION_COOKIE: &str = "stampcard_session";
+
+/// The session cookie's name for a server in or out of dev mode.
+pub fn cookie_name(dev: bool) -> &'static str {
+    if dev {
+        DEV_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// Replaces whatever session the browser had with a new one for `user_id`, and describes it
 /// (the row itself is written by the session store after the handler returns).
@@ -59,7 +76,9 @@ pub fn log_in(
     Ok(view)
 }
 
-/// Keeps this session (same public id, same expiry) under a new key.
+/// Keeps this session (same public id, same expiry) under a new key. The caller has already
+/// moved the row to the key of `session_store::move_to_new_key`, in the transaction that
+/// made the renewal necessary, so that a revocation racing it cannot be undone by it.
 pub fn renew(req: &HttpRequest) {
     req.get_session().renew();
 }
@@ -80,7 +99,7 @@ pub fn end(req: &HttpRequest) {
 
 /// A removal cookie for the session, for logouts of sessions that no longer exist.
 pub fn removal_cookie(config: &AppConfig) -> Cookie<'static> {
-    let mut cookie = Cookie::build(SESSION_COOKIE, "")
+    let mut cookie = Cookie::build(config.session_cookie, "")
         .path("/")
         .http_only(true)
         .secure(!config.dev)
@@ -100,6 +119,7 @@ pub async fn remember_cookie(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let name = req.app_data::<actix_web::web::Data<AppConfig>>().map_or(SESSION_COOKIE, |c| c.session_cookie);
     let mut res = next.call(req).await?;
     let Some(RememberFor(lifetime)) = res.response().extensions().get::<RememberFor>().copied() else {
         return Ok(res);
@@ -110,7 +130,7 @@ pub async fn remember_cookie(
     for value in cookies {
         let patched =
             value.to_str().ok().and_then(|text| Cookie::parse(text.to_owned()).ok()).and_then(|mut cookie| {
-                if cookie.name() != SESSION_COOKIE || cookie.value().is_empty() {
+                if cookie.name() != name || cookie.value().is_empty() {
                     return None;
                 }
                 cookie.set_max_age(time::Duration::seconds(lifetime.as_secs() as i64));

@@ -9,14 +9,17 @@ use std::rc::Rc;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, HttpRequest, ResponseError};
+use actix_web::{web, Error, HttpMessage, HttpRequest, ResponseError};
 use futures_util::FutureExt;
 
+use crate::auth::session::SESSION_COOKIE;
 use crate::error::{ApiError, Problem};
 use crate::messages::Lang;
 use crate::preferences::Preferences;
+use crate::startup::AppConfig;
 
 tokio::task_local! {
     /// Set when the session store met an unreachable database while saving or deleting:
@@ -87,10 +90,17 @@ pub async fn problems(
 }
 
 /// Renders our problems in the client's language, and replaces any other error body.
-fn localise(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+fn localise(mut res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return res;
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        // Every 401 names the credential it wants: the session cookie (RFC 9110 requires the
+        // header; the scheme is informal, as for any cookie-based API).
+        let cookie = res.request().app_data::<web::Data<AppConfig>>().map_or(SESSION_COOKIE, |c| c.session_cookie);
+        let challenge = format!(r#"Cookie realm="stampcard", cookie-name="{cookie}""#);
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_str(&challenge).expect("ASCII"));
     }
     let lang = language(res.request());
     let ours = res.response().extensions().get::<Problem>().cloned();

@@ -106,9 +106,51 @@ impl Session {
         Ok(found)
     }
 
-    pub fn insert(conn: &mut PgConnection, new: NewSession) -> Result<(), ApiError> {
-        diesel::insert_into(sessions::table).values(new).execute(conn)?;
-        Ok(())
+    /// Stores a new session, if its user is still active; `false` when not. The user's row is
+    /// share-locked for the insert, so a deactivation (which deletes the user's sessions in
+    /// the same transaction) either comes first and this inserts nothing, or comes after and
+    /// deletes this row too: a session never outlives the deactivation that raced its login.
+    pub fn insert_for_active_user(conn: &mut PgConnection, new: NewSession) -> Result<bool, ApiError> {
+        use diesel::dsl::sql;
+        use diesel::sql_types::{Bool, Bytea, Jsonb, Nullable, Text, Timestamptz};
+        let row = users::table.filter(users::id.eq(new.user_id)).filter(users::is_active).for_share().select((
+            new.id.into_sql::<diesel::sql_types::Uuid>(),
+            new.key_hash.into_sql::<Bytea>(),
+            users::id,
+            new.state.into_sql::<Jsonb>(),
+            new.remember.into_sql::<Bool>(),
+            new.created_at.into_sql::<Timestamptz>(),
+            new.expires_at.into_sql::<Timestamptz>(),
+            new.user_agent.into_sql::<Nullable<Text>>(),
+            new.ip.into_sql::<Nullable<Text>>(),
+            // `last_seen_at` is the creation time, not the moment the row was written.
+            sql::<Timestamptz>("now()"),
+        ));
+        let inserted = diesel::insert_into(sessions::table)
+            .values(row)
+            .into_columns((
+                sessions::id,
+                sessions::key_hash,
+                sessions::user_id,
+                sessions::state,
+                sessions::remember,
+                sessions::created_at,
+                sessions::expires_at,
+                sessions::user_agent,
+                sessions::ip,
+                sessions::last_seen_at,
+            ))
+            .execute(conn)?;
+        Ok(inserted == 1)
+    }
+
+    /// Moves the session `id` of `user_id` to a new key hash; `false` when it is gone (revoked,
+    /// or its user deactivated). Its row lock orders it with any concurrent revocation.
+    pub fn move_key(conn: &mut PgConnection, user_id: Uuid, id: Uuid, key_hash: &[u8]) -> Result<bool, ApiError> {
+        let n = diesel::update(sessions::table.filter(sessions::id.eq(id)).filter(sessions::user_id.eq(user_id)))
+            .set(sessions::key_hash.eq(key_hash))
+            .execute(conn)?;
+        Ok(n == 1)
     }
 
     pub fn update_state(conn: &mut PgConnection, key_hash: &[u8], state: serde_json::Value) -> Result<(), ApiError> {

@@ -147,6 +147,39 @@ impl User {
         Ok(())
     }
 
+    /// Changes a user's role and whether they may log in, keeping at least one active admin
+    /// (409 `last_admin`); deactivation revokes every session of the user. Runs in its own
+    /// transaction: the active admins' rows are locked first, so that two admins demoting each
+    /// other at the same moment cannot both succeed.
+    pub fn change_standing(
+        conn: &mut PgConnection,
+        id: Uuid,
+        role: Option<Role>,
+        is_active: Option<bool>,
+    ) -> Result<User, ApiError> {
+        conn.transaction(|conn| {
+            let admins: Vec<Uuid> = users::table
+                .filter(users::role.eq(Role::Admin.as_str()))
+                .filter(users::is_active)
+                .order(users::id)
+                .select(users::id)
+                .for_update()
+                .load(conn)?;
+            let user = User::find(conn, id)?.ok_or(ApiError::NotFound)?;
+            let stays_admin = role.unwrap_or(user.role()) == Role::Admin && is_active.unwrap_or(user.is_active);
+            if !stays_admin && admins == [id] {
+                return Err(ApiError::LastAdmin);
+            }
+            let change =
+                ProfileChange { role: role.map(|r| r.as_str().to_owned()), is_active, ..ProfileChange::default() };
+            let user = User::update(conn, id, change)?;
+            if is_active == Some(false) {
+                crate::models::session::Session::delete_all_for_user(conn, id, None)?;
+            }
+            Ok(user)
+        })
+    }
+
     /// Deletes the account; sessions, card, events and redemptions go with it (ON DELETE CASCADE).
     pub fn delete(conn: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
         diesel::delete(users::table.find(id)).execute(conn)?;

@@ -7,16 +7,17 @@ use serde_json::json;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::auth::attempts::Attempt;
 use crate::auth::client_ip::client_ip;
 use crate::auth::next_path::safe_next;
-use crate::auth::{password, session, CurrentUser};
+use crate::auth::password::{self, Passwords, Verdict};
+use crate::auth::{session, CurrentUser};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::fields::{normalise_username, username_key};
 use crate::models::page::PageQuery;
 use crate::models::session::Session;
-use crate::models::throttle;
 use crate::models::user::{User, UserView};
 use crate::startup::AppConfig;
 
@@ -40,46 +41,36 @@ pub struct NextQuery {
 pub async fn login(
     req: HttpRequest,
     db: web::Data<Db>,
+    passwords: web::Data<Passwords>,
     config: web::Data<AppConfig>,
     query: web::Query<NextQuery>,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<HttpResponse, ApiError> {
     let remember = body.remember;
+    let given = body.password.unwrap_or_default();
     let key = username_key(&normalise_username(body.username.as_deref().unwrap_or_default()));
     let ip = client_ip(&req, &config.trusted_proxies);
-    let ip_text = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let (lookup_key, lookup_ip) = (key.clone(), ip_text.clone());
-    let user = db
+    let attempt = Attempt::new(&key, ip);
+    let (claim, user) = db
         .run(move |conn| {
-            if let Some(retry_after) = throttle::retry_after(conn, &lookup_key, &lookup_ip)? {
-                return Err(ApiError::TooManyAttempts { retry_after });
-            }
-            User::find_by_username_key(conn, &lookup_key)
+            let claim = attempt.claim(conn)?;
+            Ok((claim, User::find_by_username_key(conn, &key)?))
         })
         .await?;
+    // An inactive account is checked against the dummy hash, like an unknown one: its right
+    // password must neither log in nor clear the count.
+    let user = user.filter(|u| u.is_active);
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let matches = password::verify(body.password.clone().unwrap_or_default(), stored, config.bcrypt_cost).await?;
-    let user = match user {
-        Some(user) if matches && user.is_active => user,
-        _ => {
-            db.run(move |conn| throttle::record_failure(conn, &key, &ip_text)).await?;
-            return Err(ApiError::InvalidCredentials);
-        }
+    let rehash = stored.as_deref().filter(|hash| password::needs_rehash(hash, passwords.cost())).map(|_| given.clone());
+    let verdict = Attempt::check(claim, &db, &passwords, given, stored, rehash).await?;
+    let (user, new_hash) = match (user, verdict) {
+        (Some(user), Verdict::Right { new_hash }) => (user, new_hash),
+        _ => return Err(ApiError::InvalidCredentials),
     };
-    let rehash = if password::needs_rehash(&user.password_hash, config.bcrypt_cost) {
-        Some(password::hash(body.password.unwrap_or_default(), config.bcrypt_cost).await?)
-    } else {
-        None
-    };
-    let user_id = user.id;
-    db.run(move |conn| {
-        throttle::record_success(conn, &key)?;
-        match rehash {
-            Some(hash) => User::set_password_hash(conn, user_id, &hash),
-            None => Ok(()),
-        }
-    })
-    .await?;
+    if let Some(hash) = new_hash {
+        let user_id = user.id;
+        db.run(move |conn| User::set_password_hash(conn, user_id, &hash)).await?;
+    }
     let view = session::log_in(&req, &config, user.id, remember, ip)?;
     let body = json!({"session": view, "user": UserView::from(&user), "next": safe_next(query.next.as_deref())});
     let mut response = HttpResponse::Created().json(body);

@@ -3,27 +3,30 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use validator::Validate;
+use validator::{Validate, ValidationError, ValidationErrors};
 
 use crate::accounts::{ProfilePatch, Signup};
+use crate::auth::attempts::Attempt;
 use crate::auth::client_ip::client_ip;
-use crate::auth::{password, password_rules, session, CurrentUser};
+use crate::auth::password::Passwords;
+use crate::auth::{password_rules, session, CurrentUser};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::models::session::Session;
 use crate::models::user::{Role, User, UserView};
+use crate::session_store;
 use crate::startup::AppConfig;
 
 /// `POST /api/v1/users`: creates a customer and logs them in.
 pub async fn signup(
     req: HttpRequest,
     db: web::Data<Db>,
+    passwords: web::Data<Passwords>,
     config: web::Data<AppConfig>,
     ApiJson(body): ApiJson<Signup>,
 ) -> Result<HttpResponse, ApiError> {
-    body.check()?;
-    let hash = password::hash(body.password.clone().unwrap_or_default(), config.bcrypt_cost).await?;
+    let hash = passwords.hash(passwords.reserve()?, body.password.clone().unwrap_or_default()).await?;
     let new_user = body.into_new_user(hash, Role::Customer);
     let user = db.run(move |conn| User::insert(conn, new_user)).await?;
     session::log_in(&req, &config, user.id, false, client_ip(&req, &config.trusted_proxies))?;
@@ -58,21 +61,43 @@ pub async fn delete_me(
     req: HttpRequest,
     current: CurrentUser,
     db: web::Data<Db>,
+    passwords: web::Data<Passwords>,
     config: web::Data<AppConfig>,
     ApiJson(body): ApiJson<DeleteAccount>,
 ) -> Result<HttpResponse, ApiError> {
-    password::confirm(body.password, &current.user, config.bcrypt_cost).await?;
+    let attempt = Attempt::new(&current.user.username_key, client_ip(&req, &config.trusted_proxies));
+    let given = body.password.unwrap_or_default();
+    attempt.reauthenticate(&db, &passwords, given, current.user.password_hash.clone(), None).await?;
     db.run(move |conn| User::delete(conn, current.user.id)).await?;
     session::end(&req);
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Debug, Default, Deserialize, Validate)]
+/// `PUT /api/v1/users/me/password`. Every rule that needs no account is checked with the
+/// body, so that one 422 lists every bad field; similarity to the username, here.
+#[derive(Debug, Default, Deserialize)]
 pub struct PasswordChange {
-    #[validate(required)]
     current_password: Option<String>,
-    #[validate(required)]
     new_password: Option<String>,
+}
+
+impl Validate for PasswordChange {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if self.current_password.is_none() {
+            errors.add("current_password", ValidationError::new("required"));
+        }
+        match self.new_password.as_deref().map(|p| password_rules::check(p, "")) {
+            None => errors.add("new_password", ValidationError::new("required")),
+            Some(Err(err)) => errors.add("new_password", err),
+            Some(Ok(())) => {}
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
 }
 
 /// `PUT /api/v1/users/me/password`: this session continues under a new key, every other
@@ -81,18 +106,30 @@ pub async fn change_password(
     req: HttpRequest,
     current: CurrentUser,
     db: web::Data<Db>,
+    passwords: web::Data<Passwords>,
     config: web::Data<AppConfig>,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let new_password = body.new_password.unwrap_or_default();
     password_rules::check(&new_password, &current.user.username)
         .map_err(|e| ApiError::field("new_password", e.code))?;
-    password::confirm(body.current_password, &current.user, config.bcrypt_cost).await?;
-    let hash = password::hash(new_password, config.bcrypt_cost).await?;
+    let attempt = Attempt::new(&current.user.username_key, client_ip(&req, &config.trusted_proxies));
+    let given = body.current_password.unwrap_or_default();
+    let hash = attempt
+        .reauthenticate(&db, &passwords, given, current.user.password_hash.clone(), Some(new_password))
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no hash of the new password")))?;
     let (user_id, session_id) = (current.user.id, current.session.id);
+    let key_hash = session_store::move_to_new_key()?;
     db.transaction(move |conn| {
+        // The row lock orders this with any revocation of the session: revoked first, the
+        // change is refused; revoked after, the row goes under its new key.
+        if !Session::move_key(conn, user_id, session_id, &key_hash)? {
+            return Err(ApiError::Unauthenticated { next: None });
+        }
         User::set_password_hash(conn, user_id, &hash)?;
-        Session::delete_all_for_user(conn, user_id, Some(session_id))
+        Session::delete_all_for_user(conn, user_id, Some(session_id))?;
+        Ok(())
     })
     .await?;
     session::renew(&req);

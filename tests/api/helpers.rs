@@ -15,6 +15,7 @@ use rand::RngCore;
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use stampcard::auth::password::Passwords;
 use stampcard::config::Config;
 use stampcard::db::{self, Db};
 use stampcard::pg_cluster::{free_port, PgBinaries};
@@ -142,6 +143,8 @@ pub fn test_config(database_url: &str) -> Config {
 pub struct TestApp {
     pub address: String,
     pub database_url: String,
+    /// The app's bcrypt threads, to count the passwords it compared.
+    pub passwords: Passwords,
     handle: ServerHandle,
 }
 
@@ -167,17 +170,35 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
 pub fn spawn_app_on(database_url: &str, connect_url: &str, customize: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = test_config(connect_url);
     customize(&mut config);
+    let passwords = Passwords::start(config.bcrypt_cost, cores());
+    spawn_app_from(database_url, config, passwords)
+}
+
+/// Spawns the app with bcrypt threads of the test's own making (a short queue, one thread).
+pub async fn spawn_app_with_passwords(passwords: Passwords, customize: impl FnOnce(&mut Config)) -> TestApp {
+    let database_url = tokio::task::spawn_blocking(new_database).await.expect("create database");
+    let mut config = test_config(&database_url);
+    customize(&mut config);
+    config.bcrypt_cost = passwords.cost();
+    spawn_app_from(&database_url, config, passwords)
+}
+
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+fn spawn_app_from(database_url: &str, config: Config, passwords: Passwords) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let address = format!("http://{}", listener.local_addr().expect("bound"));
-    let db = Db::new(connect_url, &config);
+    let db = Db::new(config.database_url.as_deref().expect("a database"), &config);
     let mut key = vec![0u8; 64];
     rand::thread_rng().fill_bytes(&mut key);
-    let parts = ServerParts { config, db, key, extra_routes: Some(test_routes) };
+    let parts = ServerParts { config, db, passwords: passwords.clone(), key, extra_routes: Some(test_routes) };
     let server = startup::build(listener, parts).expect("build server");
     let handle = server.handle();
     // Its own thread and actix system, so the server outlives no test and blocks none.
     std::thread::spawn(move || actix_web::rt::System::new().block_on(server));
-    TestApp { address, database_url: database_url.to_owned(), handle }
+    TestApp { address, database_url: database_url.to_owned(), passwords, handle }
 }
 
 /// Routes the product does not have, for tests of the machinery around handlers.
@@ -366,8 +387,23 @@ impl Client {
 
     /// Sends a raw body with the given content type.
     pub async fn send_raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Res {
-        let request =
+        self.send_raw_with(method, path, content_type, body, &[]).await
+    }
+
+    /// Sends a raw body with the given content type and extra headers.
+    pub async fn send_raw_with(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let mut request =
             self.http.request(method, format!("{}{path}", self.base)).header("content-type", content_type).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         self.finish(request).await
     }
 

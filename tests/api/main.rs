@@ -1,6 +1,7 @@
 //! Integration tests: the real app over HTTP, each test on its own PostgreSQL database.
 
 mod admin;
+mod attempts;
 mod binary;
 mod cross_origin;
 mod errors;

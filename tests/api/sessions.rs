@@ -7,7 +7,9 @@ use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with, PASSWORD};
+use stampcard::auth::password::Passwords;
+
+use crate::helpers::{cores, spawn_app, spawn_app_with, spawn_app_with_passwords, PASSWORD};
 
 #[tokio::test]
 async fn login_issues_a_new_key_and_the_old_session_is_gone() {
@@ -57,13 +59,22 @@ async fn remember_adds_max_age_and_the_default_is_a_browser_session_cookie() {
 }
 
 #[tokio::test]
-async fn outside_dev_mode_the_cookie_is_secure() {
+async fn outside_dev_mode_the_cookie_is_a_secure_host_cookie() {
     let app = spawn_app_with(|c| c.dev = Some(false)).await;
-    let res = app.client().post("/api/v1/users", json!({"username": "secure", "password": PASSWORD})).await;
-    let cookie = res.set_cookie("stampcard_session").unwrap();
+    let client = app.client();
+    let res = client.post("/api/v1/users", json!({"username": "secure", "password": PASSWORD})).await;
+    assert!(res.set_cookie("stampcard_session").is_none(), "the dev name is not used");
+    let cookie = res.set_cookie("__Host-stampcard_session").expect("a __Host- cookie");
     for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
-        assert!(cookie.contains(attribute), "{cookie}");
+        assert!(cookie.split("; ").any(|a| a == attribute), "{cookie}");
     }
+    assert!(!cookie.contains("Domain"), "a __Host- cookie has no Domain: {cookie}");
+    // The browser sends it back under the same name, and the 401 challenge names it.
+    let value = cookie.split(';').next().unwrap();
+    let res = client.send(Method::GET, "/api/v1/users/me", None, &[("cookie", value)]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let res = app.client().get("/api/v1/users/me").await;
+    assert!(res.header("www-authenticate").is_some_and(|h| h.contains("__Host-stampcard_session")));
 }
 
 #[tokio::test]
@@ -281,7 +292,7 @@ async fn a_client_address_is_throttled_after_a_hundred_failures_whatever_it_forw
 
 #[tokio::test]
 async fn forwarded_for_from_a_trusted_proxy_names_the_client() {
-    let app = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let app = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
     app.customer("proxied", None).await;
     let res = app
         .client()
@@ -339,7 +350,9 @@ async fn at_cost_12_unknown_users_and_wrong_passwords_take_the_same_time() {
 #[tokio::test]
 async fn requests_stay_fast_while_bcrypt_is_busy() {
     let _alone = crate::helpers::timing_sensitive().await;
-    let app = spawn_app_with(|c| c.bcrypt_cost = 12).await;
+    // A queue long enough for every login, however slowly this busy machine runs bcrypt.
+    let passwords = Passwords::start_with_max_wait(12, cores(), Duration::from_secs(60));
+    let app = spawn_app_with_passwords(passwords, |_| {}).await;
     let reader = app.customer("reader", None).await;
     let logins: Vec<_> = (0..8).map(|_| app.client()).collect();
     let started = Instant::now();
@@ -352,32 +365,15 @@ async fn requests_stay_fast_while_bcrypt_is_busy() {
     };
     let (results, (status, probe_latency)) = tokio::join!(busy, probe);
     let all_logins = started.elapsed();
-    assert!(results.iter().all(|r| r.status == StatusCode::UNAUTHORIZED));
+    assert!(
+        results.iter().all(|r| r.status == StatusCode::UNAUTHORIZED),
+        "{:?}",
+        results.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
     assert_eq!(status, StatusCode::OK);
     // The app has a single async worker: had bcrypt run on it, the probe would wait for the
     // logins queued before it.
     assert!(probe_latency < all_logins / 3, "probe {probe_latency:?} while 8 logins took {all_logins:?}");
-}
-
-#[tokio::test]
-async fn bcrypt_runs_on_one_thread_per_core_at_a_lower_priority() {
-    let app = spawn_app().await;
-    app.customer("hashed", None).await;
-    // The threads live in this test process, with the app: read their names and nice values.
-    let mut nice_of_bcrypt_threads = Vec::new();
-    for task in std::fs::read_dir("/proc/self/task").expect("procfs") {
-        let dir = task.expect("task entry").path();
-        let Ok(name) = std::fs::read_to_string(dir.join("comm")) else { continue };
-        if name.starts_with("bcrypt-") {
-            let stat = std::fs::read_to_string(dir.join("stat")).expect("task stat");
-            // The fields after the parenthesised name; nice is the 19th field of the line.
-            let after_name = &stat[stat.rfind(')').expect("stat has a name") + 2..];
-            let nice: i32 = after_name.split(' ').nth(16).expect("nice field").parse().expect("a number");
-            nice_of_bcrypt_threads.push(nice);
-        }
-    }
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    assert_eq!(nice_of_bcrypt_threads, vec![10; cores]);
 }
 
 #[tokio::test]
@@ -411,4 +407,55 @@ async fn the_server_enforces_the_configured_session_lifetime() {
     assert_eq!(client.get("/api/v1/users/me").await.status, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     client.get("/api/v1/users/me").await.assert_problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn a_password_change_racing_the_revocation_of_its_session_does_not_bring_it_back() {
+    let app = spawn_app().await;
+    for round in 0..10 {
+        let name = format!("raced{round}");
+        let main = app.customer(&name, None).await;
+        let other = app.client();
+        assert_eq!(other.login(&name, PASSWORD).await.status, StatusCode::CREATED);
+        let id = main.get("/api/v1/sessions/current").await.body["session"]["id"].as_str().unwrap().to_owned();
+        let new_password = format!("a new secret {round}");
+        let revoke = format!("/api/v1/sessions/{id}");
+        let (changed, revoked) = tokio::join!(
+            main.put("/api/v1/users/me/password", json!({"current_password": PASSWORD, "new_password": new_password})),
+            other.delete(&revoke),
+        );
+        let rows = app.count(&format!("SELECT count(*) FROM sessions WHERE id = '{id}'"));
+        let main_now = main.get("/api/v1/users/me").await.status;
+        match revoked.status.as_u16() {
+            // The revocation happened: whatever the password change did, the session is gone.
+            204 => {
+                assert_eq!((rows, main_now), (0, StatusCode::UNAUTHORIZED), "round {round}: {}", changed.status);
+            }
+            // The password change came first and revoked the other device.
+            401 => {
+                assert_eq!(changed.status, StatusCode::NO_CONTENT, "round {round}");
+                assert_eq!((rows, main_now), (1, StatusCode::OK), "round {round}");
+            }
+            other => panic!("round {round}: revocation answered {other}: {}", revoked.text),
+        }
+    }
+}
+
+#[tokio::test]
+async fn forwarded_for_garbage_stops_at_the_proxy_that_wrote_it() {
+    let app = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    app.customer("walker", None).await;
+    let login = |forwarded: &'static str| {
+        let body = json!({"username": "walker", "password": PASSWORD});
+        let client = app.client();
+        async move {
+            client.send(Method::POST, "/api/v1/sessions", Some(body), &[("x-forwarded-for", forwarded)]).await.body
+                ["session"]["ip"]
+                .clone()
+        }
+    };
+    // The client wrote "203.0.113.5, junk"; the proxy appended nothing we can believe past it.
+    assert_eq!(login("203.0.113.5, junk").await, "127.0.0.1");
+    assert_eq!(login("203.0.113.5, 198.51.100.9").await, "198.51.100.9");
+    assert_eq!(login("203.0.113.5, 127.0.0.9").await, "203.0.113.5", "trusted hops are passed");
 }

@@ -1,0 +1,209 @@
+//! Password attempts under concurrency: a burst gets no more guesses than one request at a
+//! time would, and password work is bounded. The app's own bcrypt counter
+//! (`Passwords::verifications`) tells how many passwords were really compared.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use stampcard::auth::password::Passwords;
+use tokio::io::AsyncWriteExt;
+
+use crate::helpers::{spawn_app, spawn_app_with_passwords, Res, TestApp, PASSWORD};
+
+/// How many answers had each status.
+fn tally(answers: &[Res], status: u16) -> usize {
+    answers.iter().filter(|r| r.status.as_u16() == status).count()
+}
+
+#[tokio::test]
+async fn two_hundred_simultaneous_wrong_logins_get_at_most_ten_checks() {
+    let app = spawn_app().await;
+    app.customer("burst-target", None).await;
+    let before = app.passwords.verifications();
+    let clients: Vec<_> = (0..200).map(|_| app.client()).collect();
+    let answers = join_all(clients.iter().map(|c| c.login("burst-target", "wrong guess"))).await;
+    let checked = app.passwords.verifications() - before;
+    assert!(checked <= 10, "{checked} passwords compared");
+    assert_eq!(tally(&answers, 401), checked as usize, "every check was a 401");
+    assert_eq!(tally(&answers, 429), 200 - checked as usize, "the rest were refused unchecked");
+    for res in answers.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS) {
+        res.assert_problem(429, "too_many_attempts");
+        assert!(res.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok_and(|s| (1..=60).contains(&s))));
+    }
+    app.client().login("burst-target", PASSWORD).await.assert_problem(429, "too_many_attempts");
+}
+
+#[tokio::test]
+async fn two_hundred_simultaneous_wrong_reauthentications_get_at_most_ten_checks() {
+    let app = spawn_app().await;
+    let thief = app.customer("stolen-cookie", None).await;
+    let before = app.passwords.verifications();
+    let guesses: Vec<Pin<Box<dyn Future<Output = Res> + '_>>> = (0..200)
+        .map(|i| -> Pin<Box<dyn Future<Output = Res> + '_>> {
+            if i % 2 == 0 {
+                Box::pin(thief.delete_with("/api/v1/users/me", json!({"password": format!("guess {i}")})))
+            } else {
+                let body = json!({"current_password": format!("guess {i}"), "new_password": "a brand new secret"});
+                Box::pin(thief.put("/api/v1/users/me/password", body))
+            }
+        })
+        .collect();
+    let answers = join_all(guesses).await;
+    let checked = app.passwords.verifications() - before;
+    assert!(checked <= 10, "{checked} passwords compared");
+    assert_eq!(tally(&answers, 403), checked as usize, "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(tally(&answers, 429), 200 - checked as usize);
+    // Locked now: even the right password is refused, and the account is still there.
+    thief.delete_with("/api/v1/users/me", json!({"password": PASSWORD})).await.assert_problem(429, "too_many_attempts");
+    assert_eq!(thief.get("/api/v1/users/me").await.status, StatusCode::OK);
+    app.client().login("stolen-cookie", PASSWORD).await.assert_problem(429, "too_many_attempts");
+}
+
+#[tokio::test]
+async fn two_hundred_simultaneous_logins_from_one_address_get_at_most_a_hundred_checks() {
+    let app = spawn_app().await;
+    let before = app.passwords.verifications();
+    let clients: Vec<_> = (0..200).map(|_| app.client()).collect();
+    let names: Vec<String> = (0..200).map(|i| format!("sprayed-{i}")).collect();
+    let answers = join_all(clients.iter().zip(&names).map(|(c, name)| c.login(name, "Summer2026!"))).await;
+    let checked = app.passwords.verifications() - before;
+    assert_eq!(checked, 100, "passwords compared");
+    assert_eq!(tally(&answers, 401), checked as usize);
+    assert_eq!(tally(&answers, 429), 200 - checked as usize);
+}
+
+#[tokio::test]
+async fn a_right_password_clears_the_account_count_but_not_the_address_count() {
+    let app = spawn_app().await;
+    app.customer("cleared", None).await;
+    for _ in 0..9 {
+        app.client().login("cleared", "wrong guess").await.assert_problem(401, "invalid_credentials");
+    }
+    assert_eq!(app.client().login("cleared", PASSWORD).await.status, StatusCode::CREATED);
+    assert_eq!(app.count("SELECT count(*) FROM login_throttles"), 0);
+    assert_eq!(app.count("SELECT count(*) FROM login_failures"), 9, "the address keeps its failures, not the success");
+}
+
+#[tokio::test]
+async fn an_inactive_accounts_right_password_neither_logs_in_nor_clears_the_count() {
+    let app = spawn_app().await;
+    app.customer("dormant", None).await;
+    app.client().login("dormant", "wrong guess").await;
+    app.db_exec("UPDATE users SET is_active = false");
+    app.client().login("dormant", PASSWORD).await.assert_problem(401, "invalid_credentials");
+    assert_eq!(app.count("SELECT failures::bigint FROM login_throttles"), 2);
+}
+
+#[tokio::test]
+async fn a_full_password_queue_is_503_at_once_and_costs_no_attempt() {
+    // One thread and no time to spare: the queue holds one job, the one running.
+    let app = spawn_app_with_passwords(Passwords::start_with_max_wait(10, 1, Duration::ZERO), |_| {}).await;
+    let clients: Vec<_> = (0..20).map(|_| app.client()).collect();
+    let names: Vec<String> = (0..20).map(|i| format!("queued-{i}")).collect();
+    let answers = join_all(clients.iter().zip(&names).map(|(c, name)| c.login(name, "guess"))).await;
+    let (checked, busy) = (tally(&answers, 401), tally(&answers, 503));
+    assert_eq!(checked + busy, 20, "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert!(busy >= 1, "the queue was never full");
+    assert_eq!(app.passwords.verifications(), checked as u64);
+    for res in answers.iter().filter(|r| r.status == StatusCode::SERVICE_UNAVAILABLE) {
+        res.assert_problem(503, "service_unavailable");
+        assert!(res.header("retry-after").is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s >= 1)));
+    }
+    // Unchecked attempts were taken back: only the checked ones count against the address.
+    assert_eq!(app.count("SELECT count(*) FROM login_failures"), checked as i64);
+    assert_eq!(app.count("SELECT coalesce(sum(failures), 0)::bigint FROM login_throttles"), checked as i64);
+}
+
+#[tokio::test]
+async fn a_login_whose_client_hangs_up_before_its_turn_costs_no_bcrypt() {
+    let _alone = crate::helpers::timing_sensitive().await;
+    // One thread at cost 12: each check holds it for a quarter of a second or more.
+    let app = spawn_app_with_passwords(Passwords::start(12, 1), |_| {}).await;
+    let waiting = app.client();
+    let first = tokio::spawn(async move { waiting.login("patient", "guess").await.status });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for i in 0..10 {
+        hang_up_after_sending_a_login(&app, &format!("impatient-{i}")).await;
+    }
+    assert_eq!(first.await.unwrap(), StatusCode::UNAUTHORIZED);
+    // Let the thread reach the abandoned jobs: they are skipped, not run.
+    for _ in 0..100 {
+        if app.passwords.load() == (0, 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.passwords.load(), (0, 0), "the queue drained");
+    assert_eq!(app.passwords.verifications(), 1, "only the login that waited for its answer was checked");
+    // Each abandoned login still counted as an attempt of its address.
+    assert!(app.count("SELECT count(*) FROM login_failures") >= 1);
+}
+
+/// Sends a login on a raw connection, waits until the server has queued it, and closes.
+async fn hang_up_after_sending_a_login(app: &TestApp, username: &str) {
+    let host = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let body = json!({"username": username, "password": "guess"}).to_string();
+    let request = format!(
+        "POST /api/v1/sessions HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    drop(stream);
+}
+
+#[tokio::test]
+async fn a_password_of_exactly_72_bytes_works_from_signup_to_password_change() {
+    let app = spawn_app().await;
+    let seventy_two = "가".repeat(24);
+    let client = app.client();
+    let res = client.post("/api/v1/users", json!({"username": "bytes72", "password": seventy_two})).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert_eq!(app.client().login("bytes72", &seventy_two).await.status, StatusCode::CREATED);
+    // bcrypt reads 72 bytes: one more must not match by its first 72.
+    app.client().login("bytes72", &format!("{seventy_two}!")).await.assert_problem(401, "invalid_credentials");
+    let other = format!("{}!", "x".repeat(71));
+    let body = json!({"current_password": seventy_two, "new_password": other});
+    assert_eq!(client.put("/api/v1/users/me/password", body).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.client().login("bytes72", &other).await.status, StatusCode::CREATED);
+    let too_long = json!({"current_password": other, "new_password": format!("{other}y")});
+    let res = client.put("/api/v1/users/me/password", too_long).await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.field_errors(), [("new_password".to_owned(), "too_long".to_owned())]);
+    let res =
+        app.client().post("/api/v1/users", json!({"username": "bytes73", "password": format!("{seventy_two}!")})).await;
+    assert_eq!(res.field_errors(), [("password".to_owned(), "too_long".to_owned())]);
+}
+
+#[tokio::test]
+async fn no_password_input_is_a_500() {
+    let app = spawn_app().await;
+    app.customer("robust", None).await;
+    let odd: Vec<String> =
+        vec![String::new(), " ".into(), "\u{1F600}".repeat(18), "x".repeat(10_000), "\u{FEFF}password".into()];
+    for password in &odd {
+        for username in ["robust", "nobody", ""] {
+            let res = app.client().login(username, password).await;
+            assert!(
+                [401, 429].contains(&res.status.as_u16()),
+                "{} for {username:?} / {} bytes: {}",
+                res.status,
+                password.len(),
+                res.text
+            );
+        }
+    }
+    let res = app.client().login(&"n".repeat(15 * 1024), "guess").await;
+    assert!(matches!(res.status.as_u16(), 401 | 429), "a long name is a plain failure: {}", res.text);
+    let res = app
+        .client()
+        .send(Method::POST, "/api/v1/sessions", Some(json!({"username": ["a"], "password": {"x": 1}})), &[])
+        .await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.field_errors().len(), 2, "both fields named: {}", res.text);
+}
