@@ -178,3 +178,37 @@ async fn the_cli_refuses_weak_passwords_and_unknown_roles() {
         .unwrap();
     assert!(!role.status.success());
 }
+
+#[tokio::test]
+async fn the_cli_deactivates_and_reactivates_and_takes_a_72_byte_password() {
+    let app = crate::helpers::spawn_app().await;
+    let seventy_two = "가".repeat(24);
+    let cli = |args: &[&str]| {
+        let out = stampcard()
+            .args(args)
+            .env("DATABASE_URL", &app.database_url)
+            .env("STAMPCARD_PASSWORD", &seventy_two)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, out) = cli(&["user", "create", "--username", "longpass", "--role", "admin"]);
+    assert!(ok, "{out}");
+    let device = app.client();
+    assert_eq!(device.login("longpass", &seventy_two).await.status, reqwest::StatusCode::CREATED);
+
+    let (ok, out) = cli(&["user", "set-active", "--username", "longpass", "--active", "false"]);
+    assert!(!ok && out.contains("no active admin"), "the last admin stays: {out}");
+    assert!(cli(&["user", "create", "--username", "deputy", "--role", "admin"]).0);
+    let (ok, out) = cli(&["user", "set-active", "--username", "longpass", "--active", "false"]);
+    assert!(ok, "{out}");
+    device.get("/api/v1/users/me").await.assert_problem(401, "unauthenticated");
+    app.client().login("longpass", &seventy_two).await.assert_problem(401, "invalid_credentials");
+    let (ok, out) = cli(&["user", "set-active", "--username", "longpass", "--active", "true"]);
+    assert!(ok, "{out}");
+    assert_eq!(app.client().login("longpass", &seventy_two).await.status, reqwest::StatusCode::CREATED);
+    assert!(!cli(&["user", "set-active", "--username", "longpass", "--active", "maybe"]).0);
+}
