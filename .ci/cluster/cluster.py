@@ -516,6 +516,16 @@ class Cluster:
               f"{len(won)}x 201 (on {[label for label, _ in won]}), {len(refused)}x 409 insufficient_stamps, other {other}; "
               f"card (balance, earned, redeemed) = {card}, {nred} redemption row(s)")
 
+    @guarded("HAProxy's Prometheus exporter")
+    def check_haproxy_metrics(self):
+        r = request(f"http://127.0.0.1:{self.h.haproxy.monitoring_port}", "GET", "/metrics", timeout=5)
+        text = r.raw.decode(errors="replace")
+        names = ("haproxy_backend_retry_warnings_total", "haproxy_backend_redispatch_warnings_total",
+                 "haproxy_server_status", "haproxy_backend_http_responses_total")
+        missing = [n for n in names if n not in text]
+        check("HAProxy's Prometheus exporter (frontend monitoring) serves the backend's series",
+              r.status == 200 and not missing, f"{r.status}; missing {missing}")
+
     @guarded("metrics")
     def check_metrics(self):
         section("/metrics on STAMPCARD_METRICS_ADDR")
@@ -1037,6 +1047,7 @@ def main():
         cl.check_idempotency_race()
         cl.check_redemptions()
         cl.check_metrics()
+        cl.check_haproxy_metrics()
         for fault in (cl.fault_kill9, cl.fault_sigterm, cl.fault_pg_restart, cl.fault_pool):
             try:
                 fault()

@@ -266,6 +266,7 @@ class HAProxy:
     def __init__(self, h, cfg_path, instances):
         self.h = h
         self.port = free_port()
+        self.monitoring_port = free_port()
         self.sock = os.path.join(h.tmp, "haproxy.sock")
         self.log = os.path.join(h.tmp, "haproxy.log")
         self.cfg = os.path.join(h.tmp, "haproxy.cfg")
@@ -280,6 +281,7 @@ class HAProxy:
             (r"^(\s*)chroot \S+", r"\1chroot " + os.path.join(h.tmp, "haproxy-chroot"), 1),
             (r"^(\s*)stats socket \S+", r"\1stats socket " + self.sock, 1),
             (r"^(\s*)bind :80$", rf"\1bind 127.0.0.1:{self.port}", 1),
+            (r"^(\s*)bind 127\.0\.0\.1:8404$", rf"\1bind 127.0.0.1:{self.monitoring_port}", 1),
         ]
         for pattern, repl, count in rewrites:
             text, n = re.subn(pattern, repl, text, flags=re.M)
@@ -300,7 +302,8 @@ class HAProxy:
 
     def check_config(self):
         r = subprocess.run(["haproxy", "-c", "-f", self.cfg], capture_output=True, text=True)
-        return r.returncode == 0, (r.stdout + r.stderr).strip()
+        out = (r.stdout + r.stderr).strip()
+        return r.returncode == 0 and "WARNING" not in out, out   # warnings fail too: keep it clean
 
     def start(self):
         self.proc = Tracked(self.h.tmp, "haproxy", ["haproxy", "-db", "-f", self.cfg], log=self.log)
