@@ -541,18 +541,23 @@ class Cluster:
         check("metrics: /metrics is not served on the public address", pub.status == 404, f"{pub!r}")
 
         def requests_total(resp):
-            total, names = 0.0, set()
+            """The sum of the HTTP request counter's samples: a `*http*request*_total` counter, or
+            else the `_count` of an `*http*request*` histogram (both count requests)."""
+            sums = {"_total": [0.0, set()], "_count": [0.0, set()]}
             for line in resp.raw.decode(errors="replace").splitlines():
                 if line.startswith("#") or not line.strip():
                     continue
                 m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)", line)
-                if m and "request" in m.group(1) and m.group(1).endswith("_total") and "http" in m.group(1):
-                    total += float(m.group(3))
-                    names.add(m.group(1))
-            return total, names
+                if not m or "http" not in m.group(1) or "request" not in m.group(1):
+                    continue
+                for suffix, acc in sums.items():
+                    if m.group(1).endswith(suffix):
+                        acc[0] += float(m.group(3))
+                        acc[1].add(m.group(1))
+            return tuple(sums["_total"]) if sums["_total"][1] else tuple(sums["_count"])
         n0, names = requests_total(before)
         for _ in range(5):
-            request(A.url, "GET", "/healthz", source=SRC_DIRECT)
+            request(A.url, "GET", "/api/v1/preferences", source=SRC_DIRECT)
         after = request(murl, "GET", "/metrics", timeout=5)
         n1, _ = requests_total(after)
         check("metrics: the request counter moves", before.status == 200 and n1 - n0 >= 5,
