@@ -4,6 +4,7 @@ mod admin;
 mod attempts;
 mod binary;
 mod cross_origin;
+mod docs;
 mod errors;
 mod helpers;
 mod openapi;
