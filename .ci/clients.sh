@@ -217,7 +217,7 @@ CUSTOMER_COOKIE="$(log_in "$FIXTURE_USERNAME" "$FIXTURE_PASSWORD")"
 [ -n "$CUSTOMER_COOKIE" ] || { echo "error: the customer login set no stampcard_session cookie" >&2; exit 1; }
 echo "staff $STAFF_USERNAME and customer $FIXTURE_USERNAME ($FIXTURE_PHONE) logged in"
 
-# The session goes to Schemathesis through its OpenAPI-aware auth (the `sessionCookie` security
+# The session goes to Schemathesis through its OpenAPI-aware auth (the `devSessionCookie` security
 # scheme of the spec), not as a raw `-H "Cookie: ..."` header: a raw header goes out with every
 # request, so (a) Schemathesis' negative tests that leave the security cookie out still carry it
 # and then fail as "schema-violating request accepted", and (b) the public operations (signup,
@@ -238,7 +238,7 @@ st_config() {
 # Nothing persists between runs (reproducibility; no .schemathesis/ left behind).
 cache.enabled = false
 
-[auth.openapi.sessionCookie]
+[auth.openapi.devSessionCookie]
 api_key = "$1"
 
 [checks.positive_data_acceptance]
