@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """S3, login under load: CLIENTS clients log in in a loop (POST /api/v1/sessions, each as a
 different customer, no cookie) while an open-loop probe sends GET /api/v1/users/me at RATE
-requests per second. A probe's latency runs from its *scheduled* send time to the end of its
+requests per second. S4 adds a guessing burst: at the start of the window, BURST connections
+each send one wrong-password login for BURST_USER at the same moment; how many of them were
+evaluated (answered 401 rather than 429) is reported. A probe's latency runs from its *scheduled* send time to the end of its
 response, so time spent queueing (in the server, or waiting for the probe's turn) counts.
 
 The login clients start WARMUP seconds before the measured window so that the window sees
@@ -137,7 +139,30 @@ async def main(args):
             tasks.append(asyncio.create_task(probe(scheduled)))
         await asyncio.gather(*tasks)
 
+    burst = {"sent": args.burst, "statuses": {}, "errors": 0}
+
+    async def guess(conn, body):
+        try:
+            status, _ = await conn.request("POST", "/api/v1/sessions", [("Content-Type", "application/json")], body)
+            burst["statuses"][str(status)] = burst["statuses"].get(str(status), 0) + 1
+        except (OSError, ConnectionError, asyncio.IncompleteReadError):
+            burst["errors"] += 1
+        finally:
+            conn.close()
+
+    async def burster():
+        # Connected first, then all sent at once: the server sees them within milliseconds.
+        conns = [Conn(url.hostname, url.port) for _ in range(args.burst)]
+        for conn in conns:
+            conn.reader, conn.writer = await asyncio.open_connection(conn.host, conn.port)
+        await asyncio.sleep(max(0, start - loop.time()))
+        t0 = loop.time()
+        await asyncio.gather(*(guess(conn, json.dumps({"username": args.burst_user, "password": f"guess {k}"}).encode())
+                               for k, conn in enumerate(conns)))
+        burst["elapsed_ms"] = 1000 * (loop.time() - t0)
+
     clients = [asyncio.create_task(login_client(k)) for k in range(args.clients)]
+    bursting = asyncio.create_task(burster()) if args.burst else None
     # A few probe connections, opened before the window so that connecting is not measured.
     warm = [Conn(url.hostname, url.port) for _ in range(4)]
     for conn in warm:
@@ -149,6 +174,8 @@ async def main(args):
         await asyncio.sleep(remaining)
     stop.set()
     await asyncio.gather(*clients)
+    if bursting:
+        await bursting
     for conn in idle:
         conn.close()
 
@@ -178,6 +205,9 @@ async def main(args):
         "error_samples": (login_errors + probe_errors)[:5],
         "generator_cpu_s": time.process_time() - cpu0,
     }
+    if args.burst:
+        burst["evaluated"] = burst["statuses"].get("401", 0)
+        out["burst"] = burst
     print(json.dumps(out))
 
 
@@ -190,4 +220,6 @@ if __name__ == "__main__":
     ap.add_argument("--rate", type=float, default=20)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--warmup", type=float, default=3)
+    ap.add_argument("--burst", type=int, default=0)
+    ap.add_argument("--burst-user")
     asyncio.run(main(ap.parse_args()))

@@ -123,6 +123,9 @@ def main():
     for name, ref in (("ref_select", ref_select), ("ref_write", ref_write)):
         ref["cpu"] = cpu(p, name, ref["transactions"])
     s3["cpu"] = cpu(p, "s3", None, s3["generator_cpu_s"])
+    s4 = load(p, "s4.json")
+    s4["cpu"] = cpu(p, "s4", None, s4["generator_cpu_s"])
+    burst = s4["burst"]
     samples = []
     with open(os.path.join(p, "rss_samples.jsonl")) as f:
         for line in f:
@@ -156,6 +159,7 @@ def main():
         "s1_sessions_over_pgbench_select": s1_sessions["rps"] / ref_select["tps"],
         "s2_over_pgbench_write": s2["rps"] / ref_write["tps"],
         "s3_logins_over_bcrypt_ceiling": s3["logins_per_s"] / bcrypt["ceiling_logins_per_s"],
+        "s4_logins_over_bcrypt_ceiling": s4["logins_per_s"] / bcrypt["ceiling_logins_per_s"],
     }
     crate = bcrypt.get("server_crate")
     if crate:
@@ -168,6 +172,7 @@ def main():
         ("S2 stamp / pgbench write TPS", ratios["s2_over_pgbench_write"], ">=", 0.7),
         ("S3 logins/s / bcrypt ceiling", ratios["s3_logins_over_bcrypt_ceiling"], ">=", 0.9),
         ("S3 probe p99 (ms)", probe_p99, "<=", 10.0),
+        ("S4 probe p99 during the burst (ms)", s4["probe_latency_ms"]["p99"], "<=", 10.0),
         ("peak RSS of the server (MiB)", peak_rss_mib, "<=", 64.0),
         ("serve -> /readyz 200, slowest of %d (s)" % len(readyz["runs_s"]), readyz["max_s"], "<=", 1.0),
     ]
@@ -188,7 +193,13 @@ def main():
         "events_out_of_sequence": checks_raw["bad_event_sequence"],
         "non_2xx": {"s1": s1["non_2xx"], "s1_sessions": s1_sessions["non_2xx"], "s2": s2["non_2xx"],
                     "s3_logins": s3["login_errors"], "s3_probe": s3["probe_errors"],
-                    "server_log_whole_run": server_non2xx},
+                    "s4_logins": s4["login_errors"], "s4_probe": s4["probe_errors"],
+                    # The burst's 401s and 429s are its point; anything else is not.
+                    "server_log_whole_run_beyond_the_burst": server_non2xx - burst["statuses"].get("401", 0)
+                    - burst["statuses"].get("429", 0)},
+        "s4_burst_guesses_evaluated": burst["evaluated"],
+        "s4_burst_answers": burst["statuses"],
+        "s4_burst_connection_errors": burst["errors"],
         "socket_errors": {name: sum(s["socket_errors"].values())
                           for name, s in (("s1", s1), ("s1_sessions", s1_sessions), ("s2", s2))},
         "pgbench_failed_transactions": ref_select["failed_transactions"] + ref_write["failed_transactions"],
@@ -213,6 +224,10 @@ def main():
         failures.append(f"{checks_raw['cards']} cards, expected {args.customers}")
     if any(readyz["exit_codes_after_sigterm"]):
         failures.append(f"restarted servers exited with {readyz['exit_codes_after_sigterm']}")
+    if burst["evaluated"] > 10:
+        failures.append(f"S4: {burst['evaluated']} guesses of one account were evaluated, more than 10")
+    if set(burst["statuses"]) - {"401", "429"} or burst["errors"]:
+        failures.append(f"S4: burst answers {burst['statuses']}, {burst['errors']} connection errors")
     correctness["failures"] = failures
     correctness["ok"] = not failures
 
@@ -229,7 +244,7 @@ def main():
                      "pg_bin": args.pg_bin},
         "machine": machine,
         "scenarios": {"s1_whoami": s1, "s1_whoami_64_sessions": s1_sessions, "s2_stamp": s2,
-                      "s3_login_under_load": s3},
+                      "s3_login_under_load": s3, "s4_guessing_burst": s4},
         "reference": {"pgbench_select": ref_select, "pgbench_write": ref_write, "bcrypt": bcrypt},
         "server": {"peak_rss_mib": round(peak_rss_mib, 1), "rss_at_end_mib": round(rss["rss_kib"] / 1024, 1),
                    "threads_at_end": rss["threads"], "rss_by_phase": rss_by_phase, "readyz": readyz},
@@ -271,6 +286,15 @@ def main():
     pl = s3["probe_latency_ms"]
     print(row.format("S3 probe whoami at %g/s" % args.probe_rate, f"p99 {pl['p99']:.1f} ms",
                      f"p50 {pl['p50']:.1f} ms, max {pl['max']:.1f} ms, {s3['probes']} probes"))
+    print(row.format("S4 guessing burst: evaluated", f"{burst['evaluated']} of {burst['sent']}",
+                     "answers " + ", ".join(f"{k}: {v}" for k, v in sorted(burst["statuses"].items()))
+                     + f", all within {burst.get('elapsed_ms', 0):.0f} ms"))
+    print(row.format("S4 the other customers' logins", f"{s4['logins_per_s']:.2f}/s",
+                     f"{ratios['s4_logins_over_bcrypt_ceiling']:.3f} of the bcrypt ceiling (S3: "
+                     f"{ratios['s3_logins_over_bcrypt_ceiling']:.3f})"))
+    pl4 = s4["probe_latency_ms"]
+    print(row.format("S4 probe whoami at %g/s" % args.probe_rate, f"p99 {pl4['p99']:.1f} ms",
+                     f"p50 {pl4['p50']:.1f} ms, max {pl4['max']:.1f} ms, {s4['probes']} probes"))
     print(row.format("reference: bcrypt verify, cost 12, one core", f"{bcrypt['verify_s'] * 1000:.0f} ms",
                      f"ceiling {bcrypt['ceiling_logins_per_s']:.2f} logins/s on {bcrypt['cores']} cores "
                      f"({bcrypt['tool']})"))
@@ -285,7 +309,7 @@ def main():
     print("\n  cores used (of %d): server / postgres / load generator / other work; idle" % machine["nproc"])
     for name, c in (("S1", s1["cpu"]), ("S1, 64 sessions", s1_sessions["cpu"]), ("pgbench select", ref_select["cpu"]),
                     ("S2", s2["cpu"]),
-                    ("pgbench write", ref_write["cpu"]), ("S3", s3["cpu"])):
+                    ("pgbench write", ref_write["cpu"]), ("S3", s3["cpu"]), ("S4", s4["cpu"])):
         u = c["cores_used"]
         per = c.get("cpu_us_per_request")
         extra = f"   per request: {per['server']:g} / {per['postgres']:g} / {per['load_generator']:g} us" if per else ""

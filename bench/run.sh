@@ -6,7 +6,8 @@
 #
 # It builds the release binary, starts a throwaway PostgreSQL (fsync and synchronous_commit
 # on), starts `stampcard serve`, creates a staff user and 64 customers, runs S1 whoami (and,
-# not a target, S1 over all 64 sessions), S2 stamp, S3 login under load and the pgbench/bcrypt
+# not a target, S1 over all 64 sessions), S2 stamp, S3 login under load, S4 a guessing burst
+# during S3's load, and the pgbench/bcrypt
 # references, checks that nothing was
 # lost, prints every figure and writes them to bench/results/latest.json.
 #
@@ -293,6 +294,14 @@ if [[ $(id -u) -eq 0 ]]; then GEN_NICE=(nice -n -10); fi
 "${GEN_NICE[@]}" python3 "$BENCH_DIR/login_load.py" --base "$BASE" --users "$WORK/users.json" --password "$CUSTOMER_PASSWORD" \
     --clients "$LOGIN_CLIENTS" --rate "$PROBE_RATE" --seconds "$SECONDS_PER_RUN" >"$WORK/parts/s3.json"
 cpu_mark s3.after; pgss_dump s3
+
+log "S4 guessing burst: 500 wrong logins for one account at once, with S3's $LOGIN_CLIENTS login clients and probe, ${SECONDS_PER_RUN}s"
+phase s4; cpu_mark s4.before; pgss_reset
+BURST_USER=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["customers"][-2]["username"])' "$WORK/users.json")
+"${GEN_NICE[@]}" python3 "$BENCH_DIR/login_load.py" --base "$BASE" --users "$WORK/users.json" --password "$CUSTOMER_PASSWORD" \
+    --clients "$LOGIN_CLIENTS" --rate "$PROBE_RATE" --seconds "$SECONDS_PER_RUN" --burst 500 --burst-user "$BURST_USER" \
+    >"$WORK/parts/s4.json"
+cpu_mark s4.after; pgss_dump s4
 
 log "reference (c): one bcrypt verify at cost 12 (htpasswd, and the server's bcrypt crate; one core)"
 phase bcrypt
