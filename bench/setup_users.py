@@ -4,6 +4,7 @@ user in, and prints {"staff_cookie", "customers": [{"username", "phone", "cookie
 import argparse
 import json
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from httpc import Client, session_cookie
@@ -21,8 +22,14 @@ def main():
     def signup(n):
         username = f"bench_customer_{n:02d}"
         phone = f"010-2000-{n:04d}"
-        status, headers, body = Client(args.base).request(
-            "POST", "/api/v1/users", {"username": username, "password": args.customer_password, "phone": phone})
+        for _ in range(20):
+            status, headers, body = Client(args.base).request(
+                "POST", "/api/v1/users", {"username": username, "password": args.customer_password, "phone": phone})
+            # A busy server (more bcrypt work queued than it can do in a few seconds) says when
+            # to come back, as a real client would.
+            if status != 503:
+                break
+            time.sleep(float(dict((k.lower(), v) for k, v in headers).get("retry-after", "1")))
         if status != 201:
             raise SystemExit(f"signup of {username} answered {status}: {body}")
         cookie = session_cookie(headers)
