@@ -5,6 +5,8 @@
 //   STAMPCARD_CORS_URL       a second instance whose STAMPCARD_ALLOWED_ORIGINS lists the foreign origin
 //   STAMPCARD_FOREIGN_PORT   the port of that foreign origin (tests serve a page there themselves)
 //   STAMPCARD_STAFF_USERNAME / _PASSWORD, STAMPCARD_ADMIN_USERNAME / _PASSWORD   made with the CLI
+//   STAMPCARD_BIN, DATABASE_URL   the binary and its database, for the CLI (repairs only)
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { test as base, expect, request as playwrightRequest } from '@playwright/test';
@@ -22,6 +24,16 @@ export const CORS_URL = () => env('STAMPCARD_CORS_URL');
 export const FOREIGN_PORT = () => Number(env('STAMPCARD_FOREIGN_PORT'));
 export const STAFF = () => ({ username: env('STAMPCARD_STAFF_USERNAME'), password: env('STAMPCARD_STAFF_PASSWORD') });
 export const ADMIN = () => ({ username: env('STAMPCARD_ADMIN_USERNAME'), password: env('STAMPCARD_ADMIN_PASSWORD') });
+
+/** Runs the stampcard CLI against the tests' database (`optional`: a failure is ignored). */
+export function cli(args, { optional = false } = {}) {
+  try {
+    return execFileSync(env('STAMPCARD_BIN'), args, { env: process.env, stdio: 'pipe' }).toString();
+  } catch (error) {
+    if (!optional) throw error;
+    return null;
+  }
+}
 
 /**
  * One of the app's own ES modules (one without imports: routes.js, messages.js). web/ has no

@@ -38,6 +38,13 @@ export function h(tag, props, ...children) {
   return el;
 }
 
+/** Replaces el's children (like replaceChildren, but null/false children are left out). */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
 /** The same for SVG elements (icons). */
 export function svg(tag, props, ...children) {
   const el = document.createElementNS(SVG_NS, tag);

@@ -23,9 +23,9 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
 }
 
-/** Plural-aware: uses `key.one` for 1 in English, `key.other` otherwise (Korean has one form). */
+/** By count: `key.one` for exactly 1, `key.other` otherwise (Korean writes both, as it reads best). */
 export function tn(key, count, vars = {}) {
-  const form = lang === 'en' && count === 1 ? 'one' : 'other';
+  const form = count === 1 ? 'one' : 'other';
   return t(`${key}.${form}`, { count, ...vars });
 }
 

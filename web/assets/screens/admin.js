@@ -109,9 +109,16 @@ export function mount(root, ctx) {
   let searchToken = 0;
   async function load(q, cursor) {
     const token = cursor ? searchToken : ++searchToken;
+    // A new search: the rows on screen are stale until it answers; nobody acts on them meanwhile.
+    if (!cursor) {
+      body.classList.add('is-loading');
+      body.setAttribute('aria-busy', 'true');
+    }
     try {
       const page = await api.get('/api/v1/users', { query: { q, cursor, limit: 20 }, signal: ctx.signal });
       if (token !== searchToken) return;
+      body.classList.remove('is-loading');
+      body.removeAttribute('aria-busy');
       if (!cursor) {
         list.replaceChildren();
         body.replaceChildren(page.items.length ? list : h('p', { class: 'empty' }, t('admin.noneFound')), footer);
@@ -129,6 +136,8 @@ export function mount(root, ctx) {
       }
     } catch (error) {
       if (isAbort(error) || error.status === 401) return;
+      body.classList.remove('is-loading');
+      body.removeAttribute('aria-busy');
       body.replaceChildren(loadFailed(error, () => load(q, cursor)));
     }
   }

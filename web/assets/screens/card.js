@@ -3,7 +3,7 @@
 // while visible, so a stamp from the counter shows up without a reload.
 import { api, isAbort } from '../api.js';
 import { cups, describe, progress } from '../cups.js';
-import { h } from '../dom.js';
+import { fill, h } from '../dom.js';
 import { describeError } from '../forms.js';
 import { formatDateTime, formatNumber, formatTime, t, tn } from '../i18n.js';
 import { Submission } from '../idempotency.js';
@@ -26,7 +26,8 @@ export function mount(root, ctx) {
   const updated = h('p', { class: 'updated' });
   const dialog = confirmDialog();
 
-  root.append(
+  fill(
+    root,
     heading(t('card.heading')),
     panel,
     message,
@@ -127,7 +128,7 @@ export function mount(root, ctx) {
         if (element.open) element.close();
       },
       showError(error, retrying) {
-        errorBox.replaceChildren(h('p', {}, describeError(error)), retrying ? h('p', {}, t('common.retrySafe')) : null);
+        fill(errorBox, h('p', {}, describeError(error)), retrying ? h('p', {}, t('common.retrySafe')) : null);
       },
     };
   }

@@ -5,7 +5,7 @@
 // flight: a double tap or a retry on a flaky connection stamps once.
 import { api, isAbort } from '../api.js';
 import { cups, describe, progress } from '../cups.js';
-import { focus, h } from '../dom.js';
+import { fill, focus, h } from '../dom.js';
 import { clearErrors, describeError, field, formAlert, showError, whileBusy } from '../forms.js';
 import { formatNumber, formatPhone, formatTime, t, tn } from '../i18n.js';
 import { Submission } from '../idempotency.js';
@@ -58,13 +58,15 @@ export function mount(root, ctx) {
     ),
     stampButton,
     retryNote,
-    lookupButton,
   );
   const result = h('section', { class: 'panel result', id: 'result', 'aria-live': 'polite', 'aria-labelledby': 'result-title' });
   const recent = h('ol', { class: 'recent' });
-  const recentBox = h('section', { class: 'panel recent-panel', 'aria-labelledby': 'recent-title' },
-    h('h2', { id: 'recent-title' }, t('staff.recent')),
-    recent,
+  const tools = h('div', { class: 'counter-tools' },
+    h('div', { class: 'actions' }, lookupButton),
+    h('section', { class: 'panel recent-panel', 'aria-labelledby': 'recent-title' },
+      h('h2', { id: 'recent-title' }, t('staff.recent')),
+      recent,
+    ),
   );
 
   function count() {
@@ -100,7 +102,12 @@ export function mount(root, ctx) {
     }
     parts.push(h('div', { class: 'form-alert', role: 'alert', id: 'result-alert' }));
     result.classList.toggle('is-ready', p.ready);
-    result.replaceChildren(...parts);
+    fill(result, ...parts);
+    // On a small phone the answer may be below the fold: bring it up (no jump when it is visible).
+    const box = result.getBoundingClientRect();
+    const nav = document.getElementById('app-nav').getBoundingClientRect();
+    const visibleBottom = nav.top > window.innerHeight / 2 ? nav.top : window.innerHeight; // phone: nav at the bottom
+    if (box.bottom > visibleBottom || box.top < 0) result.scrollIntoView({ block: 'nearest' });
   }
 
   function placeholder() {
@@ -175,7 +182,8 @@ export function mount(root, ctx) {
       redemptions.settle(error);
       if (isAbort(error) || error.status === 401) return;
       const alert = result.querySelector('#result-alert');
-      alert?.replaceChildren(
+      if (alert) fill(
+        alert,
         h('p', {}, describeError(error)),
         redemptions.pending ? h('p', {}, t('common.retrySafe')) : null,
       );
@@ -185,6 +193,7 @@ export function mount(root, ctx) {
   placeholder();
   root.append(
     heading(t('staff.heading')),
-    h('div', { class: 'counter-layout' }, form, h('div', { class: 'counter-side' }, result, recentBox)),
+    // Phone: form, answer, tools, one under the other. Wider: the answer beside the form.
+    h('div', { class: 'counter-layout' }, form, result, tools),
   );
 }

@@ -1,0 +1,165 @@
+// Every screen, at phone (390x844) and desktop (1280x800) size, in the light and the dark theme:
+// a screenshot under test-output/screenshots/ (a few are copied to docs/screenshots/ by hand),
+// and an axe-core scan with no serious or critical violation (phone size in both themes, desktop
+// in the light one: contrast depends on the theme, the rest hardly on the width; each scan costs
+// about a second).
+import { mkdir } from 'node:fs/promises';
+import AxeBuilder from '@axe-core/playwright';
+import { ADMIN, apiAs, expect, h1, logIn, newCustomer, signUpByApi, stampByApi, STAFF, test } from '../lib.js';
+
+test.describe.configure({ mode: 'parallel', timeout: 120_000 });
+
+const SHOTS = new URL('../test-output/screenshots/', import.meta.url);
+const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } };
+
+async function setTheme(page, theme) {
+  const toggle = page.locator('#theme-toggle');
+  if ((await page.locator('html').getAttribute('data-theme')) !== theme) {
+    // Behind a modal dialog the header is inert: switch the theme the way the toggle does.
+    if (await page.locator('dialog[open]').count()) {
+      await page.evaluate((t) => { document.documentElement.dataset.theme = t; }, theme);
+    } else {
+      await toggle.click();
+    }
+  }
+  await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
+}
+
+/** Scans and photographs the current screen in both themes and both sizes. */
+async function everyWay(page, name) {
+  await mkdir(SHOTS, { recursive: true });
+  await page.locator('.skeleton').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {});
+  await expect(page.locator('.skeleton')).toHaveCount(0);
+  const failures = [];
+  for (const theme of ['light', 'dark']) {
+    await setTheme(page, theme);
+    // Phone first: a screen scrolled by the app (the counter's answer) is photographed as seen.
+    for (const [size, viewport] of Object.entries(SIZES)) {
+      await page.setViewportSize(viewport);
+      await page.mouse.move(0, 0);
+      await page.evaluate(() => document.activeElement?.blur());
+      await page.screenshot({ path: new URL(`${name}-${size}-${theme}.png`, SHOTS).pathname, animations: 'disabled' });
+      if (size === 'desktop' && theme === 'dark') continue;
+      const result = await new AxeBuilder({ page })
+        .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
+        .analyze();
+      for (const v of result.violations) {
+        if (v.impact === 'serious' || v.impact === 'critical') {
+          failures.push(`${theme}/${size} ${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+        }
+      }
+    }
+  }
+  expect(failures, `accessibility of ${name}`).toEqual([]);
+}
+
+/** A customer with some history and two devices. */
+async function customerWith(person, stamps, prefix = 'shot') {
+  const customer = newCustomer(prefix);
+  const api = await signUpByApi(customer);
+  const staff = await apiAs(STAFF());
+  for (const count of stamps) await stampByApi(staff, customer.phone, count);
+  await staff.dispose();
+  const { page } = await person();
+  await logIn(page, customer);
+  return { customer, api, page };
+}
+
+test('start, login, sign-up and not-found screens', async ({ person }) => {
+  const { page } = await person();
+  await page.goto('/');
+  await expect(h1(page)).toHaveText('Every coffee counts');
+  await everyWay(page, 'home');
+  await page.goto('/login');
+  await everyWay(page, 'login');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.locator('form .form-alert')).not.toBeEmpty();
+  await everyWay(page, 'login-error');
+  await page.goto('/signup');
+  await page.getByRole('button', { name: 'Create my card' }).click();
+  await expect(page.locator('[data-field="username"] .field-error')).not.toBeEmpty();
+  await everyWay(page, 'signup-errors');
+  await page.goto('/no-such-page');
+  await everyWay(page, 'not-found');
+});
+
+test('the card: filling up, and a free coffee ready', async ({ person }) => {
+  const { page, api } = await customerWith(person, [3, 4]);
+  await expect(page.locator('#card-status')).toHaveText(/^7 of/);
+  await everyWay(page, 'card');
+  const perReward = (await (await api.get('/api/v1/stamps')).json()).stamps_per_reward;
+  const staff = await apiAs(STAFF());
+  await stampByApi(staff, (await (await api.get('/api/v1/users/me')).json()).phone, perReward - 7 + 2);
+  await staff.dispose();
+  await page.reload();
+  await expect(page.locator('#card-status')).toHaveText('Free coffee ready!');
+  await everyWay(page, 'card-ready');
+  await page.getByRole('button', { name: 'Redeem a free coffee' }).click();
+  await expect(page.getByRole('dialog')).toBeVisible();
+  await everyWay(page, 'card-redeem-dialog');
+  await page.getByRole('button', { name: 'Redeem now' }).click();
+  await expect(page.locator('.card-message')).toContainText('Enjoy');
+  await everyWay(page, 'card-redeemed');
+  await api.dispose();
+});
+
+test('history, devices and profile', async ({ person }) => {
+  const { page, api, customer } = await customerWith(person, [1, 2, 10, 1], 'hist');
+  await api.post('/api/v1/stamps/redemptions', { data: {} });
+  await page.goto('/history');
+  await expect(page.locator('.events > li')).toHaveCount(5);
+  await everyWay(page, 'history');
+  await page.goto('/sessions');
+  await expect(page.locator('.session')).toHaveCount(2);
+  await everyWay(page, 'sessions');
+  await page.goto('/profile');
+  await expect(page.getByLabel('Username')).toHaveValue(customer.username);
+  await everyWay(page, 'profile');
+  await page.goto('/staff');
+  await everyWay(page, 'forbidden');
+  await api.dispose();
+});
+
+test('the counter, after a stamp that makes a reward ready', async ({ person }) => {
+  const customer = newCustomer('counter');
+  const api = await signUpByApi(customer);
+  const perReward = (await (await api.get('/api/v1/stamps')).json()).stamps_per_reward;
+  const { page } = await person();
+  await logIn(page, STAFF());
+  await everyWay(page, 'staff-empty');
+  const staff = await apiAs(STAFF());
+  await stampByApi(staff, customer.phone, perReward - 2);
+  await staff.dispose();
+  await page.setViewportSize(SIZES.phone); // stamp on a phone: the answer scrolls into view
+  await page.getByLabel("Customer's phone number").fill(customer.phone);
+  await page.getByLabel('Stamps', { exact: true }).fill('2');
+  await page.getByRole('button', { name: 'Stamp ×2' }).click();
+  await expect(page.locator('.reward-ready')).toBeVisible();
+  await everyWay(page, 'staff');
+  await page.getByRole('button', { name: '한국어' }).click();
+  await expect(h1(page)).toHaveText('카운터');
+  await page.setViewportSize(SIZES.phone);
+  await page.getByLabel('고객 전화번호').fill(customer.phone);
+  await page.getByRole('button', { name: '스탬프 찍기' }).click();
+  await expect(page.locator('.reward-ready')).toBeVisible();
+  await everyWay(page, 'staff-ko');
+  await api.dispose();
+});
+
+test('the admin screen', async ({ person }) => {
+  const customer = newCustomer('listed');
+  (await signUpByApi(customer)).dispose();
+  const { page } = await person();
+  await logIn(page, ADMIN());
+  await page.goto('/admin');
+  await expect(page.locator('.users > li').first()).toBeVisible();
+  await everyWay(page, 'admin');
+});
+
+test('the card in Korean', async ({ person }) => {
+  const { page, api } = await customerWith(person, [4], 'korean');
+  await page.getByRole('button', { name: '한국어' }).click();
+  await expect(h1(page)).toHaveText('내 스탬프 카드');
+  await everyWay(page, 'card-ko');
+  await api.dispose();
+});
