@@ -11,9 +11,9 @@ use crate::auth::password::Passwords;
 use crate::cli::{SessionsCommand, UserCommand};
 use crate::config::Config;
 use crate::db::{self, Db};
-use crate::dev_db::DevDatabase;
 use crate::models::{session::Session, throttle};
 use crate::{accounts, startup};
+use devdb::DevDatabase;
 
 /// How often the server deletes expired sessions and stale throttling rows.
 const PURGE_EVERY: Duration = Duration::from_secs(600);

@@ -75,7 +75,7 @@ impl Drop for Server {
 
 /// `stampcard serve` on a migrated database and a free port.
 async fn serve(database_url: &str, extra: &[(&str, &str)]) -> Server {
-    let port = stampcard::pg_cluster::free_port().unwrap();
+    let port = devdb::free_port().unwrap();
     let child = stampcard()
         .arg("serve")
         .env("DATABASE_URL", database_url)

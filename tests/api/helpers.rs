@@ -5,7 +5,6 @@
 //! CREATEDB).
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -18,7 +17,6 @@ use serde_json::{json, Value};
 use stampcard::auth::password::Passwords;
 use stampcard::config::Config;
 use stampcard::db::{self, Db};
-use stampcard::pg_cluster::{free_port, PgBinaries};
 use stampcard::routes::Resource;
 use stampcard::startup::{self, ServerParts};
 
@@ -47,56 +45,12 @@ fn server_url() -> &'static str {
     })
 }
 
-/// Starts `postgres` from a thread that lives as long as the test process: the cluster gets
-/// SIGINT when the process ends (see `PgBinaries::spawn_tied_to_thread`).
+/// A throwaway cluster for this test run. pg_stat_statements lets a test count the statements
+/// a request costs.
 fn start_throwaway_cluster() -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let started = (|| -> anyhow::Result<(u16, std::process::Child)> {
-            let bins = PgBinaries::locate()?;
-            let root = std::env::temp_dir().join(format!("stampcard-test-{}", std::process::id()));
-            remove_stale_clusters();
-            std::fs::create_dir_all(&root)?;
-            let data = root.join("pg");
-            bins.initdb(&data, None)?;
-            let port = free_port()?;
-            // Durability buys nothing in a throwaway cluster; speed does.
-            // pg_stat_statements lets a test count the statements a request costs.
-            let settings = [
-                "fsync=off",
-                "synchronous_commit=off",
-                "full_page_writes=off",
-                "max_connections=300",
-                "shared_preload_libraries=pg_stat_statements",
-                "pg_stat_statements.track_planning=on",
-            ];
-            let child = bins.spawn_tied_to_thread(&data, port, &settings)?;
-            Ok((port, child))
-        })();
-        match started {
-            Ok((port, _child)) => {
-                tx.send(Ok(port)).expect("harness waits");
-                loop {
-                    std::thread::park();
-                }
-            }
-            Err(err) => tx.send(Err(format!("{err:#}"))).expect("harness waits"),
-        }
-    });
-    let port = rx.recv().expect("cluster thread answers").unwrap_or_else(|e| panic!("cannot start PostgreSQL: {e}"));
-    format!("postgres://postgres@127.0.0.1:{port}")
-}
-
-/// Removes clusters of earlier runs that have shut down (no `postmaster.pid` left).
-fn remove_stale_clusters() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
-    for entry in entries.flatten() {
-        let path: PathBuf = entry.path();
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with("stampcard-test-") && !path.join("pg/postmaster.pid").exists() {
-            let _ = std::fs::remove_dir_all(&path);
-        }
-    }
+    let settings =
+        ["max_connections=300", "shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track_planning=on"];
+    devdb::throwaway_cluster(&settings).unwrap_or_else(|e| panic!("cannot start PostgreSQL: {e:#}"))
 }
 
 fn connect_with_retry(url: &str) -> PgConnection {

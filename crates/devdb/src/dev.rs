@@ -7,7 +7,7 @@ use anyhow::Context;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use rand::distributions::{Alphanumeric, DistString};
 
-use crate::pg_cluster::{free_port, PgBinaries};
+use crate::binaries::{free_port, PgBinaries};
 
 const DATABASE: &str = "stampcard";
 

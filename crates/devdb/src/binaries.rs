@@ -1,5 +1,5 @@
 //! A PostgreSQL cluster run from the machine's own server binaries: the development database
-//! of `serve` (`dev_db.rs`) and the throwaway cluster of the test harness both use it.
+//! of `serve` (`dev.rs`) and the throwaway cluster of the test harness both use it.
 //!
 //! PostgreSQL refuses to run as root, so when we are root every server command runs as the
 //! `postgres` user, and the data directory is handed to that user.
