@@ -37,6 +37,18 @@ export function mount(root, ctx) {
     dialog.element,
   );
   panel.append(skeleton(4, 'card-skeleton'));
+  drawStats(null);
+  updated.textContent = '\u00a0';
+
+  /** The three numbers; dashes until the card is here, so nothing below moves when it comes. */
+  function drawStats(c) {
+    const value = (n) => (c ? formatNumber(n) : '–');
+    stats.replaceChildren(
+      h('div', {}, h('dt', {}, t('card.balance')), h('dd', {}, value(c?.balance))),
+      h('div', {}, h('dt', {}, t('card.totalEarned')), h('dd', {}, value(c?.total_earned))),
+      h('div', {}, h('dt', {}, t('card.totalRedeemed')), h('dd', {}, value(c?.total_redeemed))),
+    );
+  }
 
   function draw() {
     const p = progress(card);
@@ -47,6 +59,7 @@ export function mount(root, ctx) {
         'div',
         { class: 'card-action' },
         h('p', { class: 'ready-note' }, icons.gift(), t('card.readyNote')),
+        p.towardNext > 0 ? h('p', { class: 'to-go' }, tn('card.extra', p.towardNext)) : null,
         h('button', { type: 'button', class: 'button primary wide', id: 'redeem', onclick: () => dialog.open() }, t('card.redeem')),
       );
     } else {
@@ -54,12 +67,8 @@ export function mount(root, ctx) {
       action = h('div', { class: 'card-action' }, h('p', { class: 'to-go' }, tn('card.toGo', left)));
     }
     panel.classList.toggle('is-ready', p.ready);
-    panel.replaceChildren(status, cups(card), action);
-    stats.replaceChildren(
-      h('div', {}, h('dt', {}, t('card.balance')), h('dd', {}, formatNumber(card.balance))),
-      h('div', {}, h('dt', {}, t('card.totalEarned')), h('dd', {}, formatNumber(card.total_earned))),
-      h('div', {}, h('dt', {}, t('card.totalRedeemed')), h('dd', {}, formatNumber(card.total_redeemed))),
-    );
+    fill(panel, status, cups(card), action);
+    drawStats(card);
     updated.textContent = card.updated_at ? t('card.updatedAt', { time: formatDateTime(card.updated_at) }) : t('card.neverStamped');
   }
 
@@ -68,11 +77,17 @@ export function mount(root, ctx) {
       const fresh = await api.get('/api/v1/stamps', { signal: ctx.signal });
       const changed = card && fresh.balance !== card.balance;
       card = fresh;
+      if (message.classList.contains('is-error')) fill(message);
       draw();
       if (changed) announce(describe(card));
     } catch (error) {
       if (isAbort(error) || error.status === 401) return;
-      if (!quiet || !card) panel.replaceChildren(loadFailed(error, () => load()));
+      if (!card) return panel.replaceChildren(loadFailed(error, () => load()));
+      // The card on screen stays (it is the last known state); say why it is not fresher.
+      if (!quiet) {
+        message.className = 'card-message is-error';
+        fill(message, h('p', {}, describeError(error)));
+      }
     }
   }
 
