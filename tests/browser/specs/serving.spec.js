@@ -1,7 +1,7 @@
 // How the app is served: the route list agrees with the app, every route answers the page
 // with its security headers, assets are immutable, unknown paths are 404 (the app's own page
 // for browsers, problem+json for everyone else), and the texts exist in both languages.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { expect, h1, importWebModule, test } from '../lib.js';
 
 const { ROUTE_PATHS } = await importWebModule('routes.js');
@@ -39,6 +39,19 @@ test('index.html refers to assets only under /assets/__ASSETS__/ and has no inli
   }
   expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
   expect(html).not.toMatch(/\sstyle=|<style|\son[a-z]+=/i);
+});
+
+test('index.html preloads every module of the app (no import waterfall)', async () => {
+  const html = await readFile(new URL('../../../web/index.html', import.meta.url), 'utf8');
+  const preloaded = [...html.matchAll(/<link rel="modulepreload" href="\/assets\/__ASSETS__\/([^"]+)">/g)].map((m) => m[1]).sort();
+  const assets = new URL('../../../web/assets/', import.meta.url);
+  const modules = [];
+  for (const dir of ['', 'screens/']) {
+    for (const name of await readdir(new URL(dir, assets))) {
+      if (name.endsWith('.js') && name !== 'app.js' && name !== 'early.js') modules.push(dir + name);
+    }
+  }
+  expect(preloaded).toEqual(modules.sort());
 });
 
 test('every route answers the page with its headers, and survives a reload', async ({ request, person }) => {
