@@ -4,9 +4,10 @@
 use diesel::PgConnection;
 use serde::Deserialize;
 use uuid::Uuid;
-use validator::{Validate, ValidationError, ValidationErrors};
+use validator::{Validate, ValidationErrors};
 
 use crate::auth::{password, password_rules};
+use crate::codes::FieldCode;
 use crate::error::ApiError;
 use crate::fields::{self, normalise_username, username_key, Phone};
 use crate::models::user::{NewUser, ProfileChange, Role, User};
@@ -27,12 +28,12 @@ impl Validate for Signup {
         let mut errors = ValidationErrors::new();
         let username = self.username.as_deref();
         match username.map(fields::validate_username) {
-            None => errors.add("username", ValidationError::new("required")),
+            None => errors.add("username", FieldCode::Required.error()),
             Some(Err(err)) => errors.add("username", err),
             Some(Ok(())) => {}
         }
         match self.password.as_deref().map(|p| password_rules::check(p, &normalise_username(username.unwrap_or("")))) {
-            None => errors.add("password", ValidationError::new("required")),
+            None => errors.add("password", FieldCode::Required.error()),
             Some(Err(err)) => errors.add("password", err),
             Some(Ok(())) => {}
         }
@@ -61,7 +62,7 @@ impl Signup {
             email: self.email.map(|e| e.trim().to_owned()),
             phone: self.phone.and_then(Phone::into_e164),
             password_hash,
-            role: role.as_str().to_owned(),
+            role,
         }
     }
 }
@@ -121,10 +122,9 @@ pub fn create_user_sync(
     password: &str,
     email: Option<&str>,
     phone: Option<&str>,
-    role: &str,
+    role: Role,
     cost: u32,
 ) -> anyhow::Result<User> {
-    let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role must be customer, staff or admin"))?;
     let signup = Signup {
         username: Some(username.to_owned()),
         password: Some(password.to_owned()),
@@ -140,12 +140,9 @@ pub fn create_user_sync(
 pub fn set_standing_sync(
     conn: &mut PgConnection,
     username: &str,
-    role: Option<&str>,
+    role: Option<Role>,
     is_active: Option<bool>,
 ) -> anyhow::Result<User> {
-    let role = role
-        .map(|r| Role::parse(r).ok_or_else(|| anyhow::anyhow!("--role must be customer, staff or admin")))
-        .transpose()?;
     let key = username_key(&normalise_username(username));
     let user = User::find_by_username_key(conn, &key)
         .map_err(describe)?
@@ -157,10 +154,10 @@ pub fn set_standing_sync(
 fn describe(err: ApiError) -> anyhow::Error {
     match err {
         ApiError::Validation(fields) => {
-            let list: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.field, f.code)).collect();
+            let list: Vec<String> = fields.iter().map(|f| format!("{}: {}", f.field, f.code.as_str())).collect();
             anyhow::anyhow!("invalid input ({})", list.join(", "))
         }
-        ApiError::Taken(field) => anyhow::anyhow!("that {field} is already taken"),
+        ApiError::Taken(unique) => anyhow::anyhow!("that {} is already taken", unique.field()),
         ApiError::LastAdmin => anyhow::anyhow!("refused: no active admin would remain"),
         other => anyhow::anyhow!("{other}"),
     }

@@ -43,7 +43,7 @@ impl Database {
 /// `stampcard serve`.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let key = match (&config.secret_key, config.is_dev()) {
-        (Some(key), _) => key.clone(),
+        (Some(key), _) => key.0.clone(),
         (None, true) => {
             tracing::warn!(
                 "STAMPCARD_SECRET_KEY is unset: using a random key (dev mode); sessions end with the process"
@@ -124,7 +124,7 @@ pub fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                     &password,
                     email.as_deref(),
                     phone.as_deref(),
-                    &role,
+                    role,
                     cost,
                 )?;
                 println!("created {} ({}) with id {}", user.username, user.role, user.id);
@@ -132,7 +132,7 @@ pub fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             })
         }
         UserCommand::SetRole { username, role } => with_connection(config, |conn| {
-            let user = accounts::set_standing_sync(conn, &username, Some(&role), None)?;
+            let user = accounts::set_standing_sync(conn, &username, Some(role), None)?;
             println!("{} is now {}", user.username, user.role);
             Ok(())
         }),

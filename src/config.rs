@@ -1,192 +1,186 @@
-//! Typed configuration, parsed and validated once at start-up.
+//! The configuration: one typed struct, read by clap from flags, the environment and `.env`
+//! (in that order of precedence), and validated as it is read. Each setting is written once,
+//! here: its flag, its variable, its default, its range and its help. The README's table is
+//! checked against this struct by a test (`tests/api/config.rs`).
 //!
-//! Every value arrives as text (environment, `.env` or a flag, see `cli.rs`) and is checked
-//! here, so a bad value stops the process with one line naming the variable instead of
-//! surfacing later as a confusing runtime error.
+//! Every value parser names what was wrong; the variable itself is the flag's value name, so
+//! clap's own messages name it, and `main` turns them into one line for the operator (without
+//! the value of a secret). An empty variable counts as unset ([`unset_empty_variables`]).
 
 use std::net::ToSocketAddrs;
 use std::time::Duration;
 
 use actix_web::cookie::SameSite;
 use base64::Engine;
+use clap::{Args, ValueEnum};
 use ipnet::IpNet;
 
-use crate::auth::client_ip::parse_trusted;
-
-/// The raw text of each setting, exactly as the command line or environment gave it.
-#[derive(Debug, Default, Clone)]
-pub struct RawConfig {
-    pub database_url: Option<String>,
-    pub addr: Option<String>,
-    pub secret_key: Option<String>,
-    pub dev: Option<String>,
-    pub allowed_origins: Option<String>,
-    pub bcrypt_cost: Option<String>,
-    pub stamps_per_reward: Option<String>,
-    pub session_ttl: Option<String>,
-    pub trusted_proxies: Option<String>,
-    pub cookie_same_site: Option<String>,
-    pub db_pool_size: Option<String>,
-    pub db_timeout_ms: Option<String>,
-    pub workers: Option<String>,
-}
-
-/// A setting that failed validation; `Display` gives the one-line message for the operator.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid {var}: {reason}")]
-pub struct ConfigError {
-    pub var: &'static str,
-    pub reason: String,
-}
-
-fn bad(var: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError { var, reason: reason.into() }
-}
-
-/// The validated configuration of one process.
-#[derive(Debug, Clone)]
+/// The validated configuration of one process. Handlers get it as `web::Data<Config>`.
+#[derive(Debug, Clone, Args)]
 pub struct Config {
-    /// `DATABASE_URL`; `None` means "start the local development cluster".
+    /// PostgreSQL URL; unset: a local development cluster under ./.data/ is started and used.
+    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", global = true, hide_env_values = true, value_parser = database_url)]
     pub database_url: Option<String>,
-    /// `STAMPCARD_ADDR`: where `serve` listens.
+    /// Listen address.
+    #[arg(long, env = "STAMPCARD_ADDR", value_name = "STAMPCARD_ADDR", global = true, default_value = "127.0.0.1:8080", value_parser = socket_address)]
     pub addr: String,
-    /// `STAMPCARD_SECRET_KEY`, decoded: at least 64 bytes, or `None` when not given.
-    pub secret_key: Option<Vec<u8>>,
-    /// `STAMPCARD_DEV`: `Some(..)` when set explicitly, `None` when left to the default.
+    /// Cookie encryption key: at least 64 bytes, as 128+ hex characters or base64. Required
+    /// unless dev mode is on, where a random key is generated.
+    #[arg(long, env = "STAMPCARD_SECRET_KEY", value_name = "STAMPCARD_SECRET_KEY", global = true, hide_env_values = true, value_parser = secret_key)]
+    pub secret_key: Option<SecretKey>,
+    /// Dev mode (1/true or 0/false): cookies without Secure (and without the __Host- prefix),
+    /// random key allowed [default: off; on with the local development cluster].
+    #[arg(long, env = "STAMPCARD_DEV", value_name = "STAMPCARD_DEV", global = true, value_parser = boolean)]
     pub dev: Option<bool>,
-    /// `STAMPCARD_ALLOWED_ORIGINS`, normalised to `scheme://host[:port]`.
-    pub allowed_origins: Vec<String>,
-    /// `STAMPCARD_BCRYPT_COST`, 4..=31.
+    /// Comma-separated origins allowed for CORS with credentials and unsafe cross-origin requests.
+    #[arg(long, env = "STAMPCARD_ALLOWED_ORIGINS", value_name = "STAMPCARD_ALLOWED_ORIGINS", global = true, default_value = "", hide_default_value = true, value_parser = origins)]
+    pub allowed_origins: Origins,
+    /// bcrypt cost, 4..=31.
+    #[arg(long, env = "STAMPCARD_BCRYPT_COST", value_name = "STAMPCARD_BCRYPT_COST", global = true, default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31))]
     pub bcrypt_cost: u32,
-    /// `STAMPCARD_STAMPS_PER_REWARD`: stamps that buy one free coffee.
+    /// Stamps for one free coffee, 1..=1000.
+    #[arg(long, env = "STAMPCARD_STAMPS_PER_REWARD", value_name = "STAMPCARD_STAMPS_PER_REWARD", global = true, default_value_t = 10, value_parser = clap::value_parser!(i32).range(1..=1000))]
     pub stamps_per_reward: i32,
-    /// `STAMPCARD_SESSION_TTL`: absolute lifetime of every session.
-    pub session_ttl: Duration,
-    /// `STAMPCARD_TRUSTED_PROXIES`: peers (addresses or CIDR ranges) whose `X-Forwarded-For`
-    /// is believed.
-    pub trusted_proxies: Vec<IpNet>,
-    /// `STAMPCARD_COOKIE_SAMESITE`: `SameSite` of the session cookie (lax by default).
-    pub cookie_same_site: SameSite,
-    /// `STAMPCARD_DB_POOL_SIZE`: connections in the pool.
+    /// Absolute session lifetime in seconds, 1..=31536000 (14 days by default).
+    #[arg(long, env = "STAMPCARD_SESSION_TTL", value_name = "STAMPCARD_SESSION_TTL", global = true, default_value_t = 1_209_600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub session_ttl: u64,
+    /// Comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed.
+    #[arg(long, env = "STAMPCARD_TRUSTED_PROXIES", value_name = "STAMPCARD_TRUSTED_PROXIES", global = true, default_value = "", hide_default_value = true, value_parser = proxies)]
+    pub trusted_proxies: Proxies,
+    /// SameSite attribute of the session cookie.
+    #[arg(
+        long = "cookie-same-site",
+        env = "STAMPCARD_COOKIE_SAMESITE",
+        value_name = "STAMPCARD_COOKIE_SAMESITE",
+        global = true,
+        default_value = "lax",
+        ignore_case = true
+    )]
+    pub cookie_same_site: SameSiteSetting,
+    /// Database connections in the pool, 1..=1000.
+    #[arg(long, env = "STAMPCARD_DB_POOL_SIZE", value_name = "STAMPCARD_DB_POOL_SIZE", global = true, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_pool_size: u32,
-    /// `STAMPCARD_DB_TIMEOUT_MS`: how long a request waits for a connection before a 503.
-    pub db_timeout: Duration,
-    /// `STAMPCARD_WORKERS`: HTTP worker threads (default: one per core).
-    pub workers: usize,
+    /// Milliseconds a request waits for a database connection before answering 503, 10..=600000.
+    #[arg(long = "db-timeout-ms", env = "STAMPCARD_DB_TIMEOUT_MS", value_name = "STAMPCARD_DB_TIMEOUT_MS", global = true, default_value_t = 3000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub db_timeout_ms: u64,
+    /// HTTP worker threads, 1..=1024 [default: one per core].
+    #[arg(long, env = "STAMPCARD_WORKERS", value_name = "STAMPCARD_WORKERS", global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub workers: Option<u16>,
 }
 
 impl Config {
-    /// Validates every setting; the first bad one is reported.
-    pub fn from_raw(raw: RawConfig) -> Result<Self, ConfigError> {
-        let database_url = text(&raw.database_url).map(str::to_owned);
-        if let Some(url) = &database_url {
-            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err(bad("DATABASE_URL", "must be a postgres:// or postgresql:// URL"));
-            }
-        }
-        let addr = text(&raw.addr).unwrap_or("127.0.0.1:8080").to_owned();
-        if !addr.to_socket_addrs().is_ok_and(|mut addrs| addrs.next().is_some()) {
-            return Err(bad("STAMPCARD_ADDR", format!("{addr:?} is not a host:port address")));
-        }
-        let secret_key = text(&raw.secret_key).map(parse_secret_key).transpose()?;
-        let dev = text(&raw.dev).map(parse_bool).transpose()?;
-        let allowed_origins = list(text(&raw.allowed_origins))
-            .map(|o| {
-                parse_origin(o).ok_or_else(|| {
-                    bad("STAMPCARD_ALLOWED_ORIGINS", format!("{o:?} is not an origin like https://app.example.com"))
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        let bcrypt_cost = int(text(&raw.bcrypt_cost), "STAMPCARD_BCRYPT_COST", 12, 4..=31)?;
-        let stamps_per_reward = int(text(&raw.stamps_per_reward), "STAMPCARD_STAMPS_PER_REWARD", 10, 1..=1000)?;
-        let session_ttl = int(text(&raw.session_ttl), "STAMPCARD_SESSION_TTL", 1_209_600, 1..=31_536_000)?;
-        let trusted_proxies = list(text(&raw.trusted_proxies))
-            .map(|p| {
-                parse_trusted(p).ok_or_else(|| {
-                    bad("STAMPCARD_TRUSTED_PROXIES", format!("{p:?} is not an IP address or CIDR range"))
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        let cookie_same_site = match text(&raw.cookie_same_site).map(str::to_ascii_lowercase).as_deref() {
-            None | Some("lax") => SameSite::Lax,
-            Some("strict") => SameSite::Strict,
-            Some("none") => SameSite::None,
-            Some(other) => {
-                return Err(bad("STAMPCARD_COOKIE_SAMESITE", format!("{other:?} is not one of lax, strict, none")))
-            }
-        };
-        let db_pool_size = int(text(&raw.db_pool_size), "STAMPCARD_DB_POOL_SIZE", 16, 1..=1000)?;
-        let db_timeout_ms: u64 = int(text(&raw.db_timeout_ms), "STAMPCARD_DB_TIMEOUT_MS", 3000, 10..=600_000)?;
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let workers = int(text(&raw.workers), "STAMPCARD_WORKERS", cores as u32, 1..=1024)? as usize;
-        Ok(Self {
-            database_url,
-            addr,
-            secret_key,
-            dev,
-            allowed_origins,
-            bcrypt_cost,
-            stamps_per_reward,
-            session_ttl: Duration::from_secs(session_ttl),
-            trusted_proxies,
-            cookie_same_site,
-            db_pool_size,
-            db_timeout: Duration::from_millis(db_timeout_ms),
-            workers,
-        })
-    }
-
     /// Whether dev mode is on: explicitly, or implied by the local development cluster.
     pub fn is_dev(&self) -> bool {
         self.dev.unwrap_or(self.database_url.is_none())
     }
 
-    /// A configuration for tests and tools: defaults everywhere, the given database.
+    pub fn session_ttl(&self) -> Duration {
+        Duration::from_secs(self.session_ttl)
+    }
+
+    pub fn db_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_timeout_ms)
+    }
+
+    pub fn workers(&self) -> usize {
+        self.workers.map_or_else(cores, usize::from)
+    }
+
+    /// The defaults of every setting, with the given database: for tests and tools. The
+    /// environment is not read.
     pub fn for_database(url: &str) -> Self {
-        let raw = RawConfig { database_url: Some(url.to_owned()), ..RawConfig::default() };
-        Self::from_raw(raw).expect("the defaults are valid")
+        let command = Self::augment_args(clap::Command::new("stampcard")).mut_args(|arg| arg.env(None));
+        let matches = command.try_get_matches_from(["stampcard"]).expect("the defaults are valid");
+        let mut config = <Self as clap::FromArgMatches>::from_arg_matches(&matches).expect("the defaults are valid");
+        config.database_url = Some(url.to_owned());
+        config
     }
 }
 
-/// A setting's text, trimmed; empty counts as unset.
-fn text(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+/// The machine's cores: the default for threads per core.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-fn list(value: Option<&str>) -> impl Iterator<Item = &str> {
-    value.unwrap_or("").split(',').map(str::trim).filter(|s| !s.is_empty())
+/// Makes an empty variable count as unset, as a blank line in `.env` means: clap reads the
+/// environment when the command is built, so this runs on the finished command.
+pub fn unset_empty_variables(command: clap::Command) -> clap::Command {
+    command.mut_args(|arg| {
+        let empty = arg.get_env().and_then(std::env::var_os).is_some_and(|v| v.to_string_lossy().trim().is_empty());
+        if empty {
+            arg.env(None)
+        } else {
+            arg
+        }
+    })
 }
 
-fn int<T>(
-    value: Option<&str>,
-    var: &'static str,
-    default: T,
-    range: std::ops::RangeInclusive<T>,
-) -> Result<T, ConfigError>
-where
-    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
-{
-    let Some(value) = value else { return Ok(default) };
-    let reason = || format!("must be a whole number from {} to {}, got {value:?}", range.start(), range.end());
-    let parsed: T = value.parse().map_err(|_| bad(var, reason()))?;
-    if range.contains(&parsed) {
-        Ok(parsed)
+/// The cookie key. Its `Debug` never shows it.
+#[derive(Clone)]
+pub struct SecretKey(pub Vec<u8>);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretKey({} bytes)", self.0.len())
+    }
+}
+
+/// `STAMPCARD_ALLOWED_ORIGINS`, each normalised to `scheme://host[:port]` in lower case.
+#[derive(Debug, Clone, Default)]
+pub struct Origins(pub Vec<String>);
+
+/// `STAMPCARD_TRUSTED_PROXIES`, each a network (an address is a network of one).
+#[derive(Debug, Clone, Default)]
+pub struct Proxies(pub Vec<IpNet>);
+
+/// `STAMPCARD_COOKIE_SAMESITE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SameSiteSetting {
+    Lax,
+    Strict,
+    None,
+}
+
+impl From<SameSiteSetting> for SameSite {
+    fn from(setting: SameSiteSetting) -> Self {
+        match setting {
+            SameSiteSetting::Lax => SameSite::Lax,
+            SameSiteSetting::Strict => SameSite::Strict,
+            SameSiteSetting::None => SameSite::None,
+        }
+    }
+}
+
+fn database_url(value: &str) -> Result<String, String> {
+    let url = value.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(url.to_owned())
     } else {
-        Err(bad(var, reason()))
+        Err("must be a postgres:// or postgresql:// URL".into())
     }
 }
 
-fn parse_bool(value: &str) -> Result<bool, ConfigError> {
-    match value.to_ascii_lowercase().as_str() {
+fn socket_address(value: &str) -> Result<String, String> {
+    let addr = value.trim();
+    if addr.to_socket_addrs().is_ok_and(|mut addrs| addrs.next().is_some()) {
+        Ok(addr.to_owned())
+    } else {
+        Err(format!("{addr:?} is not a host:port address"))
+    }
+}
+
+fn boolean(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(bad("STAMPCARD_DEV", format!("must be 1/true or 0/false, got {value:?}"))),
+        other => Err(format!("must be 1/true or 0/false, got {other:?}")),
     }
 }
 
 /// Hex (128+ characters) or base64 (standard or URL-safe, padded or not), at least 64 bytes.
 /// The value itself never appears in the message.
-fn parse_secret_key(value: &str) -> Result<Vec<u8>, ConfigError> {
+fn secret_key(value: &str) -> Result<SecretKey, String> {
+    let value = value.trim();
     let is_hex = value.len() % 2 == 0 && value.bytes().all(|b| b.is_ascii_hexdigit());
     let decoded = if is_hex {
         hex::decode(value).ok()
@@ -195,13 +189,29 @@ fn parse_secret_key(value: &str) -> Result<Vec<u8>, ConfigError> {
         [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD].iter().find_map(|e| e.decode(value).ok())
     };
     match decoded {
-        Some(key) if key.len() >= 64 => Ok(key),
-        Some(key) => Err(bad(
-            "STAMPCARD_SECRET_KEY",
-            format!("must be at least 64 bytes after decoding, got {} bytes", key.len()),
-        )),
-        None => Err(bad("STAMPCARD_SECRET_KEY", "must be hex (128 characters) or base64 encoding at least 64 bytes")),
+        Some(key) if key.len() >= 64 => Ok(SecretKey(key)),
+        Some(key) => Err(format!("must be at least 64 bytes after decoding, got {} bytes", key.len())),
+        None => Err("must be hex (128 characters) or base64 encoding at least 64 bytes".into()),
     }
+}
+
+/// The non-empty items of a comma-separated list, trimmed.
+fn items(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn origins(value: &str) -> Result<Origins, String> {
+    items(value)
+        .map(|o| parse_origin(o).ok_or_else(|| format!("{o:?} is not an origin like https://app.example.com")))
+        .collect::<Result<_, _>>()
+        .map(Origins)
+}
+
+fn proxies(value: &str) -> Result<Proxies, String> {
+    items(value)
+        .map(|p| parse_trusted(p).ok_or_else(|| format!("{p:?} is not an IP address or CIDR range")))
+        .collect::<Result<_, _>>()
+        .map(Proxies)
 }
 
 /// `scheme://host[:port]` in lower case, as browsers send it in `Origin`.
@@ -212,63 +222,87 @@ pub fn parse_origin(value: &str) -> Option<String> {
     (matches!(scheme, "http" | "https") && valid_host).then_some(value)
 }
 
+/// One trusted proxy: an address (a network of one) or a CIDR range.
+pub fn parse_trusted(entry: &str) -> Option<IpNet> {
+    entry.parse::<IpNet>().ok().or_else(|| entry.parse::<std::net::IpAddr>().ok().map(IpNet::from)).map(|n| n.trunc())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::{CommandFactory, Parser};
 
-    fn with(f: impl FnOnce(&mut RawConfig)) -> Result<Config, ConfigError> {
-        let mut raw = RawConfig::default();
-        f(&mut raw);
-        Config::from_raw(raw)
+    #[derive(Parser)]
+    struct Only {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    /// Parses flags only (the environment of the test process is left out).
+    fn with(args: &[&str]) -> Result<Config, clap::Error> {
+        let command = Only::command().mut_args(|arg| arg.env(None));
+        let matches = command.try_get_matches_from(std::iter::once("stampcard").chain(args.iter().copied()))?;
+        <Config as clap::FromArgMatches>::from_arg_matches(&matches)
     }
 
     #[test]
     fn defaults_match_the_contract() {
-        let c = with(|_| {}).unwrap();
+        let c = with(&[]).unwrap();
         assert_eq!(c.addr, "127.0.0.1:8080");
         assert_eq!(c.bcrypt_cost, 12);
         assert_eq!(c.stamps_per_reward, 10);
-        assert_eq!(c.session_ttl, Duration::from_secs(1_209_600));
+        assert_eq!(c.session_ttl(), Duration::from_secs(1_209_600));
+        assert_eq!(c.cookie_same_site, SameSiteSetting::Lax);
+        assert!(c.allowed_origins.0.is_empty() && c.trusted_proxies.0.is_empty());
         assert!(c.is_dev(), "no DATABASE_URL means the dev cluster, hence dev mode");
+        let d = Config::for_database("postgres://x@127.0.0.1/db");
+        assert!(!d.is_dev() && d.bcrypt_cost == 12);
     }
 
     #[test]
-    fn a_short_secret_key_names_the_variable() {
-        let err = with(|r| r.secret_key = Some("ab".repeat(63))).unwrap_err();
-        assert_eq!(err.var, "STAMPCARD_SECRET_KEY");
-        assert!(err.to_string().contains("63 bytes"), "{err}");
+    fn a_short_secret_key_is_refused_without_showing_it() {
+        let err = secret_key(&"ab".repeat(63)).unwrap_err();
+        assert!(err.contains("63 bytes") && !err.contains("abab"), "{err}");
+        let err = with(&["--secret-key", &"ab".repeat(63)]).err().unwrap().to_string();
+        assert!(err.contains("STAMPCARD_SECRET_KEY"), "{err}");
     }
 
     #[test]
     fn hex_and_base64_keys_of_64_bytes_are_accepted() {
-        assert_eq!(with(|r| r.secret_key = Some("0f".repeat(64))).unwrap().secret_key.unwrap().len(), 64);
+        assert_eq!(secret_key(&"0f".repeat(64)).unwrap().0.len(), 64);
         let b64 = base64::engine::general_purpose::STANDARD.encode([7u8; 64]);
-        assert_eq!(with(|r| r.secret_key = Some(b64)).unwrap().secret_key.unwrap(), vec![7u8; 64]);
+        assert_eq!(secret_key(&b64).unwrap().0, vec![7u8; 64]);
     }
 
     #[test]
-    fn bcrypt_cost_outside_4_to_31_is_refused() {
+    fn bcrypt_cost_outside_4_to_31_is_refused_naming_the_variable() {
         for bad_cost in ["3", "32", "twelve", "-1"] {
-            let err = with(|r| r.bcrypt_cost = Some(bad_cost.into())).unwrap_err();
-            assert_eq!(err.var, "STAMPCARD_BCRYPT_COST");
+            let err = with(&[&format!("--bcrypt-cost={bad_cost}")]).err().unwrap().to_string();
+            assert!(err.contains("STAMPCARD_BCRYPT_COST"), "{err}");
         }
-        assert_eq!(with(|r| r.bcrypt_cost = Some("4".into())).unwrap().bcrypt_cost, 4);
+        assert_eq!(with(&["--bcrypt-cost", "4"]).unwrap().bcrypt_cost, 4);
     }
 
     #[test]
     fn origins_and_proxies_are_validated() {
-        let c = with(|r| r.allowed_origins = Some("https://App.example.com/, http://localhost:5173".into())).unwrap();
-        assert_eq!(c.allowed_origins, ["https://app.example.com", "http://localhost:5173"]);
-        assert_eq!(
-            with(|r| r.allowed_origins = Some("app.example.com".into())).unwrap_err().var,
-            "STAMPCARD_ALLOWED_ORIGINS"
-        );
-        assert_eq!(
-            with(|r| r.trusted_proxies = Some("10.0.0.1,nope".into())).unwrap_err().var,
-            "STAMPCARD_TRUSTED_PROXIES"
-        );
-        let c = with(|r| r.trusted_proxies = Some("10.0.0.1, 172.16.0.0/12, fd00::/8".into())).unwrap();
-        assert_eq!(c.trusted_proxies.len(), 3);
-        assert_eq!(with(|r| r.dev = Some("maybe".into())).unwrap_err().var, "STAMPCARD_DEV");
+        let c = with(&["--allowed-origins", "https://App.example.com/, http://localhost:5173,"]).unwrap();
+        assert_eq!(c.allowed_origins.0, ["https://app.example.com", "http://localhost:5173"]);
+        assert!(with(&["--allowed-origins", "app.example.com"]).is_err());
+        assert!(with(&["--trusted-proxies", "10.0.0.1,nope"]).is_err());
+        let c = with(&["--trusted-proxies", "10.0.0.1, 172.16.0.0/12, fd00::/8"]).unwrap();
+        assert_eq!(c.trusted_proxies.0.len(), 3);
+        assert!(with(&["--dev", "maybe"]).is_err());
+        assert_eq!(with(&["--cookie-same-site", "Strict"]).unwrap().cookie_same_site, SameSiteSetting::Strict);
+    }
+
+    #[test]
+    fn trusted_entries_are_addresses_or_ranges() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(parse_trusted("10.0.0.1").unwrap().contains(&ip("10.0.0.1")));
+        assert!(!parse_trusted("10.0.0.1").unwrap().contains(&ip("10.0.0.2")));
+        assert!(parse_trusted("10.0.0.0/8").unwrap().contains(&ip("10.200.0.1")));
+        assert!(parse_trusted("fd00::/8").unwrap().contains(&ip("fd12::1")));
+        assert!(parse_trusted("10.0.0.0/33").is_none());
+        assert!(parse_trusted("nope").is_none());
     }
 }

@@ -64,13 +64,13 @@ impl Db {
         let pool = Pool::builder()
             .max_size(config.db_pool_size)
             .min_idle(Some(1))
-            .connection_timeout(config.db_timeout)
+            .connection_timeout(config.db_timeout())
             // r2d2 would run `SELECT 1` before handing out each connection: a round trip per
             // request. A connection that broke is noticed on its first failing query (that
             // request gets a 503) and dropped from the pool instead (see `Manager`).
             .test_on_check_out(false)
             .build_unchecked(Manager { url: url.to_owned() });
-        Self { pool, timeout: config.db_timeout }
+        Self { pool, timeout: config.db_timeout() }
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.

@@ -2,12 +2,11 @@
 //! becomes an [`ApiError`]; it renders as RFC 9457 `application/problem+json` with a stable
 //! `code`. Internal errors are logged in full and answered opaquely.
 
-use std::borrow::Cow;
-
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Map, Value};
 
+use crate::codes::{Code, FieldCode};
 use crate::messages::{self, Lang};
 
 /// One invalid field of a 422 answer.
@@ -15,14 +14,22 @@ use crate::messages::{self, Lang};
 pub struct FieldError {
     /// The request field, as the client spelled it (`password`, `count`).
     pub field: String,
-    /// A stable snake_case code (`too_short`, `required`, `invalid_type`, ...).
-    pub code: Cow<'static, str>,
+    pub code: FieldCode,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<Cow<'static, str>>) -> Self {
-        Self { field: field.into(), code: code.into() }
+    pub fn new(field: impl Into<String>, code: FieldCode) -> Self {
+        Self { field: field.into(), code }
     }
+}
+
+/// The field codes of a `validator` error. They are all ours ([`FieldCode::error`]); one that
+/// is not would be a bug here, reported as `invalid_format` rather than failing the request.
+pub fn field_code(err: &validator::ValidationError) -> FieldCode {
+    FieldCode::parse(&err.code).unwrap_or_else(|| {
+        tracing::error!(code = %err.code, "a validation error code with no FieldCode");
+        FieldCode::InvalidFormat
+    })
 }
 
 impl From<validator::ValidationErrors> for ApiError {
@@ -30,10 +37,28 @@ impl From<validator::ValidationErrors> for ApiError {
         let mut fields: Vec<FieldError> = errors
             .field_errors()
             .into_iter()
-            .flat_map(|(field, errs)| errs.iter().map(move |e| FieldError::new(field.to_string(), e.code.clone())))
+            .flat_map(|(field, errs)| errs.iter().map(move |e| FieldError::new(field.to_string(), field_code(e))))
             .collect();
         fields.sort_by(|a, b| a.field.cmp(&b.field));
         Self::Validation(fields)
+    }
+}
+
+/// A field whose value must be unique among users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    Username,
+    Email,
+    Phone,
+}
+
+impl Unique {
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::Username => "username",
+            Self::Email => "email",
+            Self::Phone => "phone",
+        }
     }
 }
 
@@ -68,8 +93,8 @@ pub enum ApiError {
     #[error("method not allowed")]
     MethodNotAllowed { allow: String },
     /// 409 `username_taken` / `email_taken` / `phone_taken`.
-    #[error("{0} taken")]
-    Taken(&'static str),
+    #[error("{0:?} taken")]
+    Taken(Unique),
     /// 409 `insufficient_stamps`, with the current balance.
     #[error("insufficient stamps")]
     InsufficientStamps { balance: i32, required: i32 },
@@ -108,34 +133,34 @@ pub enum ApiError {
 
 impl ApiError {
     /// A 422 for a single field.
-    pub fn field(field: impl Into<String>, code: impl Into<Cow<'static, str>>) -> Self {
+    pub fn field(field: impl Into<String>, code: FieldCode) -> Self {
         Self::Validation(vec![FieldError::new(field, code)])
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::MalformedRequest(_) => "malformed_request",
-            Self::Unauthenticated { .. } => "unauthenticated",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::Forbidden => "forbidden",
-            Self::InvalidPassword => "invalid_password",
-            Self::CrossOrigin => "cross_origin_request",
-            Self::NotFound => "not_found",
-            Self::CustomerNotFound => "customer_not_found",
-            Self::MethodNotAllowed { .. } => "method_not_allowed",
-            Self::Taken("username") => "username_taken",
-            Self::Taken("email") => "email_taken",
-            Self::Taken(_) => "phone_taken",
-            Self::InsufficientStamps { .. } => "insufficient_stamps",
-            Self::LastAdmin => "last_admin",
-            Self::IdempotencyKeyInProgress => "idempotency_key_in_progress",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::Validation(_) => "validation_failed",
-            Self::IdempotencyKeyReused => "idempotency_key_reused",
-            Self::TooManyAttempts { .. } => "too_many_attempts",
-            Self::Unavailable(_) | Self::Overloaded { .. } => "service_unavailable",
-            Self::Internal(_) => "internal_error",
+            Self::MalformedRequest(_) => Code::MalformedRequest,
+            Self::Unauthenticated { .. } => Code::Unauthenticated,
+            Self::InvalidCredentials => Code::InvalidCredentials,
+            Self::Forbidden => Code::Forbidden,
+            Self::InvalidPassword => Code::InvalidPassword,
+            Self::CrossOrigin => Code::CrossOriginRequest,
+            Self::NotFound => Code::NotFound,
+            Self::CustomerNotFound => Code::CustomerNotFound,
+            Self::MethodNotAllowed { .. } => Code::MethodNotAllowed,
+            Self::Taken(Unique::Username) => Code::UsernameTaken,
+            Self::Taken(Unique::Email) => Code::EmailTaken,
+            Self::Taken(Unique::Phone) => Code::PhoneTaken,
+            Self::InsufficientStamps { .. } => Code::InsufficientStamps,
+            Self::LastAdmin => Code::LastAdmin,
+            Self::IdempotencyKeyInProgress => Code::IdempotencyKeyInProgress,
+            Self::PayloadTooLarge => Code::PayloadTooLarge,
+            Self::UnsupportedMediaType => Code::UnsupportedMediaType,
+            Self::Validation(_) => Code::ValidationFailed,
+            Self::IdempotencyKeyReused => Code::IdempotencyKeyReused,
+            Self::TooManyAttempts { .. } => Code::TooManyAttempts,
+            Self::Unavailable(_) | Self::Overloaded { .. } => Code::ServiceUnavailable,
+            Self::Internal(_) => Code::InternalError,
         }
     }
 
@@ -150,7 +175,7 @@ impl ApiError {
                 }
             }
             Self::MethodNotAllowed { allow } => problem.headers.push((header::ALLOW, allow.clone())),
-            Self::Taken(field) => problem.errors.push(FieldError::new(*field, "taken")),
+            Self::Taken(unique) => problem.errors.push(FieldError::new(unique.field(), FieldCode::Taken)),
             Self::InsufficientStamps { balance, required } => {
                 problem.extra.insert("balance".into(), json!(balance));
                 problem.extra.insert("stamps_per_reward".into(), json!(required));
@@ -205,32 +230,32 @@ impl ResponseError for ApiError {
 #[derive(Debug, Clone)]
 pub struct Problem {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: Code,
     pub errors: Vec<FieldError>,
     pub extra: Map<String, Value>,
     pub headers: Vec<(header::HeaderName, String)>,
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, code: &'static str) -> Self {
+    pub fn new(status: StatusCode, code: Code) -> Self {
         Self { status, code, errors: Vec::new(), extra: Map::new(), headers: Vec::new() }
     }
 
     /// The generic problem for a status produced outside our handlers (actix, a middleware).
     pub fn for_status(status: StatusCode) -> Self {
         let code = match status.as_u16() {
-            400 => "malformed_request",
-            401 => "unauthenticated",
-            403 => "forbidden",
-            404 => "not_found",
-            405 => "method_not_allowed",
-            413 => "payload_too_large",
-            415 => "unsupported_media_type",
-            422 => "validation_failed",
-            429 => "too_many_attempts",
-            503 => "service_unavailable",
-            _ if status.is_client_error() => "bad_request",
-            _ => "internal_error",
+            400 => Code::MalformedRequest,
+            401 => Code::Unauthenticated,
+            403 => Code::Forbidden,
+            404 => Code::NotFound,
+            405 => Code::MethodNotAllowed,
+            413 => Code::PayloadTooLarge,
+            415 => Code::UnsupportedMediaType,
+            422 => Code::ValidationFailed,
+            429 => Code::TooManyAttempts,
+            503 => Code::ServiceUnavailable,
+            _ if status.is_client_error() => Code::BadRequest,
+            _ => Code::InternalError,
         };
         Self::new(status, code)
     }
@@ -238,7 +263,7 @@ impl Problem {
     /// The JSON body in `lang`.
     pub fn body(&self, lang: Lang) -> Value {
         let mut body = Map::new();
-        body.insert("type".into(), json!(format!("tag:stampcard,2026:problem:{}", self.code)));
+        body.insert("type".into(), json!(format!("tag:stampcard,2026:problem:{}", self.code.as_str())));
         body.insert("title".into(), json!(messages::title(lang, self.code)));
         body.insert("status".into(), json!(self.status.as_u16()));
         body.insert("detail".into(), json!(messages::detail(lang, self.code)));
@@ -247,7 +272,7 @@ impl Problem {
             let errors: Vec<Value> = self
                 .errors
                 .iter()
-                .map(|e| json!({"field": e.field, "code": e.code, "message": messages::field(lang, &e.code)}))
+                .map(|e| json!({"field": e.field, "code": e.code, "message": messages::field(lang, e.code)}))
                 .collect();
             body.insert("errors".into(), Value::Array(errors));
         }

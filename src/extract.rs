@@ -12,8 +12,11 @@ use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 use validator::Validate;
 
+use crate::codes::FieldCode;
 use crate::error::{ApiError, FieldError};
-use crate::middleware::request_guard::BODY_LIMIT;
+
+/// The largest request body we read (the request guard refuses a larger one before reading).
+pub const BODY_LIMIT: usize = 16 * 1024;
 
 /// A validated JSON request body.
 pub struct ApiJson<T>(pub T);
@@ -39,11 +42,11 @@ pub fn parse<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError
         serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedRequest(e.to_string()))?
     };
     if !value.is_object() {
-        return Err(ApiError::field("body", "invalid_type"));
+        return Err(ApiError::field("body", FieldCode::InvalidType));
     }
     if let Some(field) = nul_path(&value, "") {
         // Valid JSON, but PostgreSQL text cannot hold U+0000, and no field of ours needs it.
-        return Err(ApiError::field(field, "invalid_characters"));
+        return Err(ApiError::field(field, FieldCode::InvalidCharacters));
     }
     let mut value = value;
     let mut errors = Vec::new();
@@ -59,7 +62,7 @@ pub fn parse<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError
             _ => None,
         };
         let field = err.path().to_string();
-        errors.push(FieldError::new(if field == "." { "body".to_owned() } else { field }, "invalid_type"));
+        errors.push(FieldError::new(if field == "." { "body".to_owned() } else { field }, FieldCode::InvalidType));
         match top.and_then(|key| value.as_object_mut()?.remove(&key)) {
             Some(_) => continue,
             None => return Err(ApiError::Validation(errors)),

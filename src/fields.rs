@@ -9,6 +9,8 @@ use phonenumber::Mode;
 use unicode_normalization::UnicodeNormalization;
 use validator::{ValidateEmail, ValidationError};
 
+use crate::codes::FieldCode;
+
 /// NFKC: compatibility characters (full-width letters, ligatures) become their plain form, so
 /// `ｋｉｍ` and `kim` are one name.
 pub fn normalise_username(raw: &str) -> String {
@@ -25,13 +27,13 @@ pub fn validate_username(raw: &str) -> Result<(), ValidationError> {
     let name = normalise_username(raw);
     let length = name.chars().count();
     if length < 3 {
-        return Err(ValidationError::new("too_short"));
+        return Err(FieldCode::TooShort.error());
     }
     if length > 150 {
-        return Err(ValidationError::new("too_long"));
+        return Err(FieldCode::TooLong.error());
     }
     if !name.chars().all(|c| c.is_alphanumeric() || "@.+-_".contains(c)) {
-        return Err(ValidationError::new("invalid_characters"));
+        return Err(FieldCode::InvalidCharacters.error());
     }
     Ok(())
 }
@@ -40,7 +42,7 @@ pub fn validate_email(raw: &str) -> Result<(), ValidationError> {
     if raw.len() <= 254 && raw.validate_email() {
         Ok(())
     } else {
-        Err(ValidationError::new("invalid_email"))
+        Err(FieldCode::InvalidEmail.error())
     }
 }
 
@@ -108,7 +110,7 @@ impl<'de> serde::Deserialize<'de> for Phone {
 }
 
 pub fn validate_phone(phone: &Phone) -> Result<(), ValidationError> {
-    phone.e164().map(|_| ()).ok_or_else(|| ValidationError::new("invalid_phone"))
+    phone.e164().map(|_| ()).ok_or_else(|| FieldCode::InvalidPhone.error())
 }
 
 #[cfg(test)]

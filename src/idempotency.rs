@@ -14,11 +14,12 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::codes::FieldCode;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::messages::Lang;
-use crate::middleware::problems::language;
 use crate::models::idempotency::{Claim, Key};
+use crate::preferences::language;
 
 /// The request header.
 pub const HEADER: &str = "Idempotency-Key";
@@ -45,7 +46,7 @@ impl Idempotent {
     /// Reads the header (422 `Idempotency-Key` `invalid_format` unless 1..=255 printable
     /// ASCII characters) and fingerprints `body`, which the handler has already validated.
     pub fn new(req: &HttpRequest, body: &[u8]) -> Result<Self, ApiError> {
-        let invalid = || ApiError::field(HEADER, "invalid_format");
+        let invalid = || ApiError::field(HEADER, FieldCode::InvalidFormat);
         let mut values = req.headers().get_all(HEADER);
         let key = match (values.next(), values.next()) {
             (None, _) => None,

@@ -1,25 +1,89 @@
 //! stampcard: a cafe loyalty stamp card as a JSON API, with accounts and server-side sessions.
 //!
-//! The binary (`main.rs`) parses the command line and calls into [`commands`]; the HTTP app is
-//! assembled in [`startup`], so integration tests serve exactly what the binary serves.
+//! The binary calls [`run`]: parse the command line, then hand over to [`commands`]. The HTTP
+//! app is assembled in [`startup`], so integration tests serve exactly what the binary serves.
+//! `docs/architecture.md` draws the modules and the way their imports run.
 
 pub mod accounts;
 pub mod auth;
-pub mod cli;
-pub mod commands;
+mod cli;
+pub mod codes;
+mod commands;
 pub mod config;
 pub mod db;
 pub mod error;
-pub mod extract;
-pub mod fields;
-pub mod idempotency;
-pub mod messages;
-pub mod middleware;
+mod extract;
+mod fields;
+mod idempotency;
+mod logging;
+mod messages;
+mod middleware;
 pub mod models;
-pub mod preferences;
+mod preferences;
 pub mod routes;
-pub mod schema;
-pub mod session_loader;
-pub mod session_store;
+mod schema;
+mod session;
 pub mod startup;
-pub mod time_format;
+mod time_format;
+
+use std::process::ExitCode;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, FromArgMatches};
+
+use crate::cli::{Cli, Command};
+
+/// The `stampcard` command: parses the command line (and `.env`), runs the subcommand, and
+/// says what went wrong in one line.
+pub fn run() -> ExitCode {
+    // A missing .env is normal; a broken one is not worth stopping for, clap reports the rest.
+    let _ = dotenvy::dotenv();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    let _flush_on_exit = logging::start();
+    let config = cli.config;
+    let result = match cli.command {
+        Command::Serve => actix_web::rt::System::new().block_on(commands::serve(config)),
+        Command::Migrate => commands::migrate(&config),
+        Command::User(command) => commands::user(&config, command),
+        Command::Sessions(command) => commands::sessions(&config, command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("stampcard: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The command line, or the exit code after clap (or we) said why not. A bad setting is one
+/// line naming its variable, with the reason but never a secret's value; exit code 2.
+fn parse() -> Result<Cli, ExitCode> {
+    let command = config::unset_empty_variables(Cli::command());
+    let err = match command.try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
+        Ok(cli) => return Ok(cli),
+        Err(err) => err,
+    };
+    if matches!(err.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue) {
+        let arg = match err.get(ContextKind::InvalidArg) {
+            Some(ContextValue::String(arg)) => arg.clone(),
+            _ => String::new(),
+        };
+        // Every setting's value name is its variable: `--bcrypt-cost <STAMPCARD_BCRYPT_COST>`.
+        let variable = arg.split_once('<').and_then(|(_, rest)| rest.split_once('>')).map_or(arg.as_str(), |v| v.0);
+        let reason = std::error::Error::source(&err).map_or_else(
+            || match err.get(ContextKind::ValidValue) {
+                Some(ContextValue::Strings(valid)) => format!("must be one of {}", valid.join(", ")),
+                _ => "not a valid value".to_owned(),
+            },
+            ToString::to_string,
+        );
+        eprintln!("stampcard: invalid {variable}: {reason}");
+        return Err(ExitCode::from(2));
+    }
+    let _ = err.print();
+    Err(ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2)))
+}

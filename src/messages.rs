@@ -1,7 +1,10 @@
 //! Every human-readable text of the API, in English and Korean. Codes are the keys and never
-//! change with the language; only `title`, `detail` and field `message`s do.
+//! change with the language; only `title`, `detail` and field `message`s do. Every match is
+//! exhaustive: a new code without its words does not compile.
 
 use serde::{Deserialize, Serialize};
+
+use crate::codes::{Code, FieldCode};
 
 /// A language the API speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -40,127 +43,130 @@ impl Lang {
 }
 
 /// The short summary of a problem code.
-pub fn title(lang: Lang, code: &str) -> &'static str {
+pub fn title(lang: Lang, code: Code) -> &'static str {
     let (en, ko) = match code {
-        "malformed_request" => ("Malformed request", "잘못된 요청"),
-        "unauthenticated" => ("Authentication required", "로그인이 필요합니다"),
-        "invalid_credentials" => ("Invalid credentials", "아이디 또는 비밀번호가 올바르지 않습니다"),
-        "forbidden" => ("Forbidden", "권한이 없습니다"),
-        "invalid_password" => ("Invalid password", "비밀번호가 올바르지 않습니다"),
-        "cross_origin_request" => ("Cross-origin request refused", "교차 출처 요청이 거부되었습니다"),
-        "not_found" => ("Not found", "찾을 수 없습니다"),
-        "customer_not_found" => ("Customer not found", "고객을 찾을 수 없습니다"),
-        "method_not_allowed" => ("Method not allowed", "허용되지 않는 메서드입니다"),
-        "username_taken" => ("Username taken", "이미 사용 중인 사용자 이름입니다"),
-        "email_taken" => ("Email taken", "이미 사용 중인 이메일입니다"),
-        "phone_taken" => ("Phone number taken", "이미 사용 중인 전화번호입니다"),
-        "insufficient_stamps" => ("Not enough stamps", "스탬프가 부족합니다"),
-        "last_admin" => ("Last active admin", "마지막 활성 관리자입니다"),
-        "idempotency_key_in_progress" => ("Request in progress", "요청을 처리하는 중입니다"),
-        "payload_too_large" => ("Payload too large", "요청 본문이 너무 큽니다"),
-        "unsupported_media_type" => ("Unsupported media type", "지원하지 않는 미디어 타입입니다"),
-        "validation_failed" => ("Validation failed", "입력값이 올바르지 않습니다"),
-        "idempotency_key_reused" => ("Idempotency key reused", "멱등성 키가 다른 요청에 재사용되었습니다"),
-        "too_many_attempts" => ("Too many attempts", "시도 횟수가 너무 많습니다"),
-        "service_unavailable" => ("Service unavailable", "서비스를 일시적으로 사용할 수 없습니다"),
-        "bad_request" => ("Bad request", "잘못된 요청"),
-        _ => ("Internal server error", "서버 내부 오류"),
+        Code::MalformedRequest => ("Malformed request", "잘못된 요청"),
+        Code::Unauthenticated => ("Authentication required", "로그인이 필요합니다"),
+        Code::InvalidCredentials => ("Invalid credentials", "아이디 또는 비밀번호가 올바르지 않습니다"),
+        Code::Forbidden => ("Forbidden", "권한이 없습니다"),
+        Code::InvalidPassword => ("Invalid password", "비밀번호가 올바르지 않습니다"),
+        Code::CrossOriginRequest => ("Cross-origin request refused", "교차 출처 요청이 거부되었습니다"),
+        Code::NotFound => ("Not found", "찾을 수 없습니다"),
+        Code::CustomerNotFound => ("Customer not found", "고객을 찾을 수 없습니다"),
+        Code::MethodNotAllowed => ("Method not allowed", "허용되지 않는 메서드입니다"),
+        Code::UsernameTaken => ("Username taken", "이미 사용 중인 사용자 이름입니다"),
+        Code::EmailTaken => ("Email taken", "이미 사용 중인 이메일입니다"),
+        Code::PhoneTaken => ("Phone number taken", "이미 사용 중인 전화번호입니다"),
+        Code::InsufficientStamps => ("Not enough stamps", "스탬프가 부족합니다"),
+        Code::LastAdmin => ("Last active admin", "마지막 활성 관리자입니다"),
+        Code::IdempotencyKeyInProgress => ("Request in progress", "요청을 처리하는 중입니다"),
+        Code::PayloadTooLarge => ("Payload too large", "요청 본문이 너무 큽니다"),
+        Code::UnsupportedMediaType => ("Unsupported media type", "지원하지 않는 미디어 타입입니다"),
+        Code::ValidationFailed => ("Validation failed", "입력값이 올바르지 않습니다"),
+        Code::IdempotencyKeyReused => ("Idempotency key reused", "멱등성 키가 다른 요청에 재사용되었습니다"),
+        Code::TooManyAttempts => ("Too many attempts", "시도 횟수가 너무 많습니다"),
+        Code::ServiceUnavailable => ("Service unavailable", "서비스를 일시적으로 사용할 수 없습니다"),
+        Code::BadRequest => ("Bad request", "잘못된 요청"),
+        Code::InternalError => ("Internal server error", "서버 내부 오류"),
     };
     pick(lang, en, ko)
 }
 
 /// A sentence explaining the problem and what to do about it.
-pub fn detail(lang: Lang, code: &str) -> &'static str {
+pub fn detail(lang: Lang, code: Code) -> &'static str {
     let (en, ko) = match code {
-        "malformed_request" => (
+        Code::MalformedRequest => (
             "The request could not be parsed: check the JSON syntax and the query string.",
             "요청을 해석할 수 없습니다. JSON 문법과 쿼리 문자열을 확인하세요.",
         ),
-        "unauthenticated" => (
+        Code::Unauthenticated => (
             "Log in first: POST your credentials to the login link.",
             "먼저 로그인하세요. login 링크로 자격 증명을 POST 하세요.",
         ),
-        "invalid_credentials" => (
+        Code::InvalidCredentials => (
             "The username or password is wrong, or the account is inactive.",
             "사용자 이름 또는 비밀번호가 틀렸거나 비활성화된 계정입니다.",
         ),
-        "forbidden" => ("Your account is not allowed to do this.", "이 작업을 할 권한이 없습니다."),
-        "invalid_password" => {
+        Code::Forbidden => ("Your account is not allowed to do this.", "이 작업을 할 권한이 없습니다."),
+        Code::InvalidPassword => {
             ("The password you entered to confirm is wrong.", "확인용으로 입력한 비밀번호가 틀렸습니다.")
         }
-        "cross_origin_request" => {
+        Code::CrossOriginRequest => {
             ("Unsafe requests from another site are refused.", "다른 사이트에서 온 변경 요청은 거부됩니다.")
         }
-        "not_found" => ("There is nothing at this address.", "이 주소에는 아무것도 없습니다."),
-        "customer_not_found" => ("No customer has this phone number.", "이 전화번호를 가진 고객이 없습니다."),
-        "method_not_allowed" => (
+        Code::NotFound => ("There is nothing at this address.", "이 주소에는 아무것도 없습니다."),
+        Code::CustomerNotFound => ("No customer has this phone number.", "이 전화번호를 가진 고객이 없습니다."),
+        Code::MethodNotAllowed => (
             "This path does not support the method; see the Allow header.",
             "이 경로는 해당 메서드를 지원하지 않습니다. Allow 헤더를 확인하세요.",
         ),
-        "username_taken" => {
+        Code::UsernameTaken => {
             ("Another account already uses this username.", "다른 계정이 이미 이 사용자 이름을 사용합니다.")
         }
-        "email_taken" => {
+        Code::EmailTaken => {
             ("Another account already uses this email address.", "다른 계정이 이미 이 이메일 주소를 사용합니다.")
         }
-        "phone_taken" => {
+        Code::PhoneTaken => {
             ("Another account already uses this phone number.", "다른 계정이 이미 이 전화번호를 사용합니다.")
         }
-        "insufficient_stamps" => (
+        Code::InsufficientStamps => (
             "The card does not hold enough stamps for a free coffee yet.",
             "무료 커피를 받기에 스탬프가 아직 부족합니다.",
         ),
-        "idempotency_key_in_progress" => (
+        Code::IdempotencyKeyInProgress => (
             "A request with this Idempotency-Key is still running; retry later.",
             "같은 Idempotency-Key 요청이 아직 처리 중입니다. 잠시 후 다시 시도하세요.",
         ),
-        "last_admin" => (
+        Code::LastAdmin => (
             "The change would leave no active admin; make another admin first.",
             "활성 관리자가 한 명도 남지 않게 됩니다. 먼저 다른 관리자를 지정하세요.",
         ),
-        "payload_too_large" => ("The request body is larger than 16 KiB.", "요청 본문이 16 KiB를 넘습니다."),
-        "unsupported_media_type" => ("Send the body as application/json.", "본문을 application/json 으로 보내세요."),
-        "validation_failed" => {
+        Code::PayloadTooLarge => ("The request body is larger than 16 KiB.", "요청 본문이 16 KiB를 넘습니다."),
+        Code::UnsupportedMediaType => ("Send the body as application/json.", "본문을 application/json 으로 보내세요."),
+        Code::ValidationFailed => {
             ("Some fields are invalid; see errors.", "일부 필드가 올바르지 않습니다. errors 를 확인하세요.")
         }
-        "idempotency_key_reused" => (
+        Code::IdempotencyKeyReused => (
             "This Idempotency-Key was already used with a different request body.",
             "이 Idempotency-Key 는 다른 요청 본문에 이미 사용되었습니다.",
         ),
-        "too_many_attempts" => (
+        Code::TooManyAttempts => (
             "Too many failed password attempts; wait for Retry-After seconds.",
             "비밀번호 시도 실패가 너무 많습니다. Retry-After 초만큼 기다리세요.",
         ),
-        "service_unavailable" => (
+        Code::ServiceUnavailable => (
             "The service is busy or its database is unavailable; retry after Retry-After seconds.",
             "서비스가 바쁘거나 데이터베이스를 사용할 수 없습니다. Retry-After 초 후에 다시 시도하세요.",
         ),
-        "bad_request" => ("The request was not understood.", "요청을 이해할 수 없습니다."),
-        _ => ("Something went wrong on our side.", "서버에서 문제가 발생했습니다."),
+        Code::BadRequest => ("The request was not understood.", "요청을 이해할 수 없습니다."),
+        Code::InternalError => ("Something went wrong on our side.", "서버에서 문제가 발생했습니다."),
     };
     pick(lang, en, ko)
 }
 
 /// The message of one field error code.
-pub fn field(lang: Lang, code: &str) -> &'static str {
+pub fn field(lang: Lang, code: FieldCode) -> &'static str {
     let (en, ko) = match code {
-        "required" => ("This field is required.", "필수 항목입니다."),
-        "invalid_type" => ("This field has the wrong JSON type.", "JSON 타입이 올바르지 않습니다."),
-        "too_short" => ("This value is too short.", "값이 너무 짧습니다."),
-        "too_long" => ("This value is too long.", "값이 너무 깁니다."),
-        "invalid_characters" => {
+        FieldCode::Required => ("This field is required.", "필수 항목입니다."),
+        FieldCode::InvalidType => ("This field has the wrong JSON type.", "JSON 타입이 올바르지 않습니다."),
+        FieldCode::TooShort => ("This value is too short.", "값이 너무 짧습니다."),
+        FieldCode::TooLong => ("This value is too long.", "값이 너무 깁니다."),
+        FieldCode::InvalidCharacters => {
             ("Use only letters, digits and @ . + - _.", "문자, 숫자와 @ . + - _ 만 사용할 수 있습니다.")
         }
-        "invalid_email" => ("This is not a valid email address.", "올바른 이메일 주소가 아닙니다."),
-        "invalid_phone" => ("This is not a valid phone number.", "올바른 전화번호가 아닙니다."),
-        "entirely_numeric" => ("The password cannot be entirely numeric.", "비밀번호는 숫자로만 이루어질 수 없습니다."),
-        "too_common" => ("This password is too common.", "너무 흔한 비밀번호입니다."),
-        "too_similar" => ("The password is too similar to the username.", "비밀번호가 사용자 이름과 너무 비슷합니다."),
-        "out_of_range" => ("This value is out of range.", "허용 범위를 벗어난 값입니다."),
-        "invalid_choice" => ("This value is not one of the allowed choices.", "허용된 값이 아닙니다."),
-        "invalid_format" => ("This value has an invalid format.", "형식이 올바르지 않습니다."),
-        "taken" => ("This value is already taken.", "이미 사용 중인 값입니다."),
-        _ => ("This value is invalid.", "값이 올바르지 않습니다."),
+        FieldCode::InvalidEmail => ("This is not a valid email address.", "올바른 이메일 주소가 아닙니다."),
+        FieldCode::InvalidPhone => ("This is not a valid phone number.", "올바른 전화번호가 아닙니다."),
+        FieldCode::EntirelyNumeric => {
+            ("The password cannot be entirely numeric.", "비밀번호는 숫자로만 이루어질 수 없습니다.")
+        }
+        FieldCode::TooCommon => ("This password is too common.", "너무 흔한 비밀번호입니다."),
+        FieldCode::TooSimilar => {
+            ("The password is too similar to the username.", "비밀번호가 사용자 이름과 너무 비슷합니다.")
+        }
+        FieldCode::OutOfRange => ("This value is out of range.", "허용 범위를 벗어난 값입니다."),
+        FieldCode::InvalidChoice => ("This value is not one of the allowed choices.", "허용된 값이 아닙니다."),
+        FieldCode::InvalidFormat => ("This value has an invalid format.", "형식이 올바르지 않습니다."),
+        FieldCode::Taken => ("This value is already taken.", "이미 사용 중인 값입니다."),
     };
     pick(lang, en, ko)
 }

@@ -1,7 +1,9 @@
 //! Preferences kept in the `stampcard_prefs` cookie: language and theme. Never used for
-//! anything security-relevant; a SPA may read it (not HttpOnly).
+//! anything security-relevant; a SPA may read it (not HttpOnly). Also the language of a
+//! request, which the cookie decides first.
 
 use actix_web::cookie::{time, Cookie, SameSite};
+use actix_web::http::header;
 use actix_web::HttpRequest;
 use serde::{Deserialize, Serialize};
 
@@ -58,4 +60,12 @@ impl Preferences {
             .max_age(time::Duration::days(365))
             .finish()
     }
+}
+
+/// The language of a request: the preference cookie first, then `Accept-Language`, then English.
+pub fn language(req: &HttpRequest) -> Lang {
+    Preferences::from_cookie(req)
+        .and_then(|p| p.language)
+        .or_else(|| req.headers().get(header::ACCEPT_LANGUAGE)?.to_str().ok().and_then(Lang::from_accept_language))
+        .unwrap_or_default()
 }

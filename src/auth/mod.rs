@@ -1,12 +1,10 @@
-//! Authentication and authorisation: who is calling, what they may do, and how passwords,
-//! login throttling and redirect targets are handled.
+//! Passwords and the rules around them: hashing on bcrypt's own threads, the rules a new
+//! password must meet, counting attempts before they are checked, who the client is (for the
+//! per-address count), and where a login may send the browser next. Who is logged in is the
+//! session's business (`crate::session`).
 
 pub mod attempts;
 pub mod client_ip;
-pub mod current_user;
 pub mod next_path;
 pub mod password;
 pub mod password_rules;
-pub mod session;
-
-pub use current_user::CurrentUser;

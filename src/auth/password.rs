@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
+use crate::codes::FieldCode;
 use crate::error::ApiError;
 
 /// bcrypt reads at most 72 bytes of a password; the rules refuse longer ones.
@@ -263,7 +264,7 @@ fn lower_priority() {
 /// allows, so the length is checked here instead and the plain functions do the work.
 pub fn hash_now(password: &str, cost: u32) -> Result<String, ApiError> {
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(ApiError::field("password", "too_long"));
+        return Err(ApiError::field("password", FieldCode::TooLong));
     }
     bcrypt::hash(password, cost).map_err(|e| ApiError::Internal(anyhow::anyhow!("bcrypt hash: {e}")))
 }

@@ -7,6 +7,9 @@ use std::sync::OnceLock;
 
 use validator::ValidationError;
 
+use crate::auth::password::MAX_PASSWORD_BYTES;
+use crate::codes::FieldCode;
+
 /// The 19,640 passwords of `data/common-passwords.txt` (see `data/README.md`).
 static COMMON: &str = include_str!("../../data/common-passwords.txt");
 
@@ -18,19 +21,19 @@ fn common_passwords() -> &'static HashSet<&'static str> {
 /// Checks a new password; the error code names the first rule it breaks.
 pub fn check(password: &str, username: &str) -> Result<(), ValidationError> {
     let code = if password.len() < 8 {
-        "too_short"
-    } else if password.len() > 72 {
-        "too_long"
+        FieldCode::TooShort
+    } else if password.len() > MAX_PASSWORD_BYTES {
+        FieldCode::TooLong
     } else if password.chars().all(|c| c.is_ascii_digit()) {
-        "entirely_numeric"
+        FieldCode::EntirelyNumeric
     } else if common_passwords().contains(password.trim().to_lowercase().as_str()) {
-        "too_common"
+        FieldCode::TooCommon
     } else if too_similar(password, username) {
-        "too_similar"
+        FieldCode::TooSimilar
     } else {
         return Ok(());
     };
-    Err(ValidationError::new(code))
+    Err(code.error())
 }
 
 /// Django's rule of thumb: a similarity ratio of 0.7 or more (`2 * matches / total length`),

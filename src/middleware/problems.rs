@@ -1,9 +1,10 @@
 //! Makes every error answer a problem document in the client's language: handler errors are
 //! re-rendered in Korean when asked, errors made outside our code (actix, actix-cors,
 //! actix-session) get a generic problem body, and a panicking handler becomes an opaque 500
-//! while the worker lives on.
+//! while the worker lives on. Ours on purpose: actix renders errors as plain text, and no
+//! crate renders RFC 9457 problems in the client's language at the edge of the app.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 
@@ -15,23 +16,11 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpRequest, ResponseError};
 use futures_util::FutureExt;
 
-use crate::auth::session::SESSION_COOKIE;
+use crate::config::Config;
 use crate::error::{ApiError, Problem};
 use crate::messages::Lang;
-use crate::preferences::Preferences;
-use crate::startup::AppConfig;
-
-tokio::task_local! {
-    /// Set when the session store met an unreachable database while saving or deleting:
-    /// actix-session turns every store error into a plain 500, and this is how we still
-    /// answer 503 as the contract says.
-    static DATABASE_OUTAGE: Cell<bool>;
-}
-
-/// Called by code that runs inside a request (the session store) when PostgreSQL is out of reach.
-pub fn report_database_outage() {
-    let _ = DATABASE_OUTAGE.try_with(|flag| flag.set(true));
-}
+use crate::preferences::language;
+use crate::session;
 
 /// Where the routed request is kept for the error paths below. actix panics if an
 /// `HttpRequest` is cloned before routing is done, so the clone is taken after it, by
@@ -56,17 +45,16 @@ pub async fn problems(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let slot = RequestSlot::default();
     req.extensions_mut().insert(slot.clone());
-    let outcome = DATABASE_OUTAGE.scope(Cell::new(false), async move {
-        let outcome = AssertUnwindSafe(next.call(req)).catch_unwind().await;
-        (outcome, DATABASE_OUTAGE.with(Cell::get))
-    });
-    let (outcome, outage) = outcome.await;
+    let outcome = AssertUnwindSafe(next.call(req)).catch_unwind().await;
     let routed = slot.0.borrow_mut().take();
     let err = match (outcome, routed) {
         (Ok(Ok(res)), _) => return Ok(localise(res.map_into_boxed_body())),
         (Ok(Err(err)), Some(req)) => {
-            let res = if outage && err.as_response_error().status_code() == StatusCode::INTERNAL_SERVER_ERROR {
-                ApiError::Unavailable("session store".into()).error_response()
+            // actix-session answers any store failure with a plain 500; one that was the
+            // database being out of reach is the contract's 503.
+            let outage = session::unavailable().filter(|_| err.as_response_error().status_code().is_server_error());
+            let res = if let Some(why) = outage {
+                ApiError::Unavailable(why).error_response()
             } else {
                 tracing::error!(error = %err, "error outside a handler");
                 err.error_response()
@@ -98,7 +86,8 @@ fn localise(mut res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     if status == StatusCode::UNAUTHORIZED {
         // Every 401 names the credential it wants: the session cookie (RFC 9110 requires the
         // header; the scheme is informal, as for any cookie-based API).
-        let cookie = res.request().app_data::<web::Data<AppConfig>>().map_or(SESSION_COOKIE, |c| c.session_cookie);
+        let cookie =
+            res.request().app_data::<web::Data<Config>>().map_or(session::SESSION_COOKIE, |c| session::cookie_name(c));
         let challenge = format!(r#"Cookie realm="stampcard", cookie-name="{cookie}""#);
         res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_str(&challenge).expect("ASCII"));
     }
@@ -119,12 +108,4 @@ fn localise(mut res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         }
     }
     ServiceResponse::new(req, new)
-}
-
-/// The preference cookie first, then `Accept-Language`, then English.
-pub fn language(req: &HttpRequest) -> Lang {
-    Preferences::from_cookie(req)
-        .and_then(|p| p.language)
-        .or_else(|| req.headers().get(header::ACCEPT_LANGUAGE)?.to_str().ok().and_then(Lang::from_accept_language))
-        .unwrap_or_default()
 }

@@ -7,11 +7,9 @@ use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
 
+use crate::config::Config;
 use crate::error::ApiError;
-use crate::startup::AppConfig;
-
-/// The largest request body we read.
-pub const BODY_LIMIT: usize = 16 * 1024;
+use crate::extract::BODY_LIMIT;
 
 /// A refusal is answered here, as a response rather than an error, so that it still passes
 /// through the middleware outside this one (problem rendering in the client's language, the
@@ -21,7 +19,7 @@ pub async fn request_guard(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE) {
-        let allowed = &req.app_data::<web::Data<AppConfig>>().expect("AppConfig is registered").allowed_origins;
+        let allowed = &req.app_data::<web::Data<Config>>().expect("Config is registered").allowed_origins.0;
         if let Err(refusal) = check_same_origin(&req, allowed).and_then(|()| check_body(&req)) {
             return Ok(req.error_response(refusal).map_into_right_body());
         }

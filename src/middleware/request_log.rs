@@ -1,12 +1,12 @@
-//! One log line per request (method, path, status, latency, request id) and the headers every
-//! response carries. Only the path is logged: query strings may hold search terms, and headers
+//! One log line per request (method, path, status, latency, request id), and the request id
+//! on every response. Only the path is logged: query strings may hold search terms, and headers
 //! hold cookies, so neither is ever written out.
 
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::Error;
 use tracing::Instrument;
@@ -31,10 +31,6 @@ pub async fn request_log(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(REQUEST_ID, value);
     }
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    // Almost every answer is personal (account, session, card) or sets a cookie; the few
-    // that are not are cheap to recompute, so nothing is ever stored by a cache.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let status = res.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| tracing::info!(status, latency_ms = format_args!("{latency_ms:.2}"), "request"));

@@ -6,12 +6,22 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use std::io::Write;
+
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::Text;
+
+use crate::error::{ApiError, Unique};
 use crate::models::page::{Cursor, Page};
 use crate::schema::users;
 
-/// What an account may do. Stored as text, checked by the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What an account may do. Stored as text, checked by the database (a `CHECK`); a value the
+/// type does not know is an error when read, never a silent customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, AsExpression, FromSqlRow, clap::ValueEnum)]
+#[diesel(sql_type = Text)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Customer,
@@ -43,6 +53,26 @@ impl Role {
     }
 }
 
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ToSql<Text, Pg> for Role {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        out.write_all(self.as_str().as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Text, Pg> for Role {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        let text = std::str::from_utf8(bytes.as_bytes())?;
+        Self::parse(text).ok_or_else(|| format!("unknown role {text:?}").into())
+    }
+}
+
 /// A `users` row. Never sent to clients as is: see [`UserView`].
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
@@ -53,7 +83,7 @@ pub struct User {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -66,7 +96,7 @@ pub struct UserView {
     pub username: String,
     pub email: Option<String>,
     pub phone: Option<String>,
-    pub role: String,
+    pub role: Role,
     pub is_active: bool,
     #[serde(serialize_with = "crate::time_format::serialize")]
     pub created_at: DateTime<Utc>,
@@ -81,7 +111,7 @@ impl From<&User> for UserView {
             username: u.username.clone(),
             email: u.email.clone(),
             phone: u.phone.clone(),
-            role: u.role.clone(),
+            role: u.role,
             is_active: u.is_active,
             created_at: u.created_at,
             updated_at: u.updated_at,
@@ -98,7 +128,7 @@ pub struct NewUser {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
 }
 
 /// A profile change: `None` leaves a column alone, `Some(None)` clears it.
@@ -109,16 +139,12 @@ pub struct ProfileChange {
     pub username_key: Option<String>,
     pub email: Option<Option<String>>,
     pub phone: Option<Option<String>>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub is_active: Option<bool>,
     pub updated_at: Option<DateTime<Utc>>,
 }
 
 impl User {
-    pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Customer)
-    }
-
     pub fn insert(conn: &mut PgConnection, new: NewUser) -> Result<User, ApiError> {
         diesel::insert_into(users::table).values(new).returning(User::as_returning()).get_result(conn).map_err(taken)
     }
@@ -159,19 +185,18 @@ impl User {
     ) -> Result<User, ApiError> {
         conn.transaction(|conn| {
             let admins: Vec<Uuid> = users::table
-                .filter(users::role.eq(Role::Admin.as_str()))
+                .filter(users::role.eq(Role::Admin))
                 .filter(users::is_active)
                 .order(users::id)
                 .select(users::id)
                 .for_update()
                 .load(conn)?;
             let user = User::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            let stays_admin = role.unwrap_or(user.role()) == Role::Admin && is_active.unwrap_or(user.is_active);
+            let stays_admin = role.unwrap_or(user.role) == Role::Admin && is_active.unwrap_or(user.is_active);
             if !stays_admin && admins == [id] {
                 return Err(ApiError::LastAdmin);
             }
-            let change =
-                ProfileChange { role: role.map(|r| r.as_str().to_owned()), is_active, ..ProfileChange::default() };
+            let change = ProfileChange { role, is_active, ..ProfileChange::default() };
             let user = User::update(conn, id, change)?;
             if is_active == Some(false) {
                 crate::models::session::Session::delete_all_for_user(conn, id, None)?;
@@ -222,9 +247,9 @@ fn like_prefix(prefix: &str) -> String {
 fn taken(err: DieselError) -> ApiError {
     if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &err {
         match info.constraint_name() {
-            Some("users_username_key") => return ApiError::Taken("username"),
-            Some("users_email_key") => return ApiError::Taken("email"),
-            Some("users_phone_key") => return ApiError::Taken("phone"),
+            Some("users_username_key") => return ApiError::Taken(Unique::Username),
+            Some("users_email_key") => return ApiError::Taken(Unique::Email),
+            Some("users_phone_key") => return ApiError::Taken(Unique::Phone),
             _ => {}
         }
     }

@@ -5,13 +5,14 @@ use serde::Deserialize;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
-use crate::auth::CurrentUser;
+use crate::codes::FieldCode;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::fields::{normalise_username, parse_phone, username_key};
 use crate::models::page::PageQuery;
 use crate::models::user::{Role, User, UserView};
+use crate::session::CurrentUser;
 
 /// `?q=&limit=&cursor=` (serde's `flatten` would lose the number types of a query string).
 #[derive(Debug, Deserialize)]
@@ -69,7 +70,7 @@ pub struct UserPatch {
 }
 
 fn valid_role(role: &str) -> Result<(), ValidationError> {
-    Role::parse(role).map(|_| ()).ok_or_else(|| ValidationError::new("invalid_choice"))
+    Role::parse(role).map(|_| ()).ok_or_else(|| FieldCode::InvalidChoice.error())
 }
 
 /// `PATCH /api/v1/users/{id}`: role and activity; deactivation revokes every session, and

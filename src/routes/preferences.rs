@@ -5,12 +5,11 @@ use serde::Deserialize;
 use serde_json::json;
 use validator::Validate;
 
+use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::messages::Lang;
-use crate::middleware::problems::language;
-use crate::preferences::{Preferences, Theme};
-use crate::startup::AppConfig;
+use crate::preferences::{language, Preferences, Theme};
 
 fn body(language: Lang, theme: Theme) -> serde_json::Value {
     json!({"language": language, "theme": theme})
@@ -32,10 +31,10 @@ pub struct PreferencesBody {
 
 /// `PUT /api/v1/preferences`: stores both in `stampcard_prefs`.
 pub async fn put(
-    config: web::Data<AppConfig>,
+    config: web::Data<Config>,
     ApiJson(prefs): ApiJson<PreferencesBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (language, theme) = (prefs.language.unwrap_or_default(), prefs.theme.unwrap_or_default());
-    let cookie = Preferences { language: Some(language), theme: Some(theme) }.to_cookie(!config.dev);
+    let cookie = Preferences { language: Some(language), theme: Some(theme) }.to_cookie(!config.is_dev());
     Ok(HttpResponse::Ok().cookie(cookie).json(body(language, theme)))
 }

@@ -1,6 +1,5 @@
 //! `/api/v1/sessions`: login, whoami, logout, and managing one's own sessions.
 
-use actix_identity::Identity;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -11,7 +10,7 @@ use crate::auth::attempts::Attempt;
 use crate::auth::client_ip::client_ip;
 use crate::auth::next_path::safe_next;
 use crate::auth::password::{self, Passwords, Verdict};
-use crate::auth::{session, CurrentUser};
+use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -19,7 +18,7 @@ use crate::fields::{normalise_username, username_key};
 use crate::models::page::PageQuery;
 use crate::models::session::Session;
 use crate::models::user::{User, UserView};
-use crate::startup::AppConfig;
+use crate::session::{self, cookie, CurrentUser};
 
 #[derive(Debug, Default, Deserialize, Validate)]
 pub struct Login {
@@ -42,14 +41,14 @@ pub async fn login(
     req: HttpRequest,
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
-    config: web::Data<AppConfig>,
+    config: web::Data<Config>,
     query: web::Query<NextQuery>,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<HttpResponse, ApiError> {
     let remember = body.remember;
     let given = body.password.unwrap_or_default();
     let key = username_key(&normalise_username(body.username.as_deref().unwrap_or_default()));
-    let ip = client_ip(&req, &config.trusted_proxies);
+    let ip = client_ip(&req, &config.trusted_proxies.0);
     let attempt = Attempt::new(&key, ip);
     let (claim, user) = db
         .run(move |conn| {
@@ -73,9 +72,7 @@ pub async fn login(
     }
     let view = session::log_in(&req, &config, user.id, remember, ip)?;
     let body = json!({"session": view, "user": UserView::from(&user), "next": safe_next(query.next.as_deref())});
-    let mut response = HttpResponse::Created().json(body);
-    session::apply_remember(&mut response, remember, &config);
-    Ok(response)
+    Ok(HttpResponse::Created().json(body))
 }
 
 /// `GET /api/v1/sessions/current`: whoami.
@@ -85,19 +82,14 @@ pub async fn current(current: CurrentUser) -> HttpResponse {
 }
 
 /// `DELETE /api/v1/sessions/current`: logout, idempotent.
-pub async fn logout(
-    req: HttpRequest,
-    identity: Option<Identity>,
-    config: web::Data<AppConfig>,
-) -> Result<HttpResponse, ApiError> {
-    session::ensure_loaded(&req)?;
-    Ok(match identity {
-        // Purging makes actix-session delete the row and clear the cookie.
-        Some(identity) => {
-            identity.logout();
-            HttpResponse::NoContent().finish()
-        }
-        None => HttpResponse::NoContent().cookie(session::removal_cookie(&config)).finish(),
+pub async fn logout(req: HttpRequest, config: web::Data<Config>) -> Result<HttpResponse, ApiError> {
+    session::ensure_loaded()?;
+    // Logging out makes actix-session delete the row and clear the cookie; without a session
+    // there is only a cookie to clear.
+    Ok(if session::log_out(&req) {
+        HttpResponse::NoContent().finish()
+    } else {
+        HttpResponse::NoContent().cookie(cookie::removal_cookie(&config)).finish()
     })
 }
 

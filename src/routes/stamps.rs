@@ -7,7 +7,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use validator::{Validate, ValidationError};
 
-use crate::auth::CurrentUser;
+use crate::codes::FieldCode;
+use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::parse;
@@ -15,7 +16,7 @@ use crate::fields::{self, parse_phone, Phone};
 use crate::idempotency::Idempotent;
 use crate::models::card::{Card, Event, Holder};
 use crate::models::page::PageQuery;
-use crate::startup::AppConfig;
+use crate::session::CurrentUser;
 
 /// The idempotency scopes of the two unsafe endpoints.
 const STAMP: &str = "POST /api/v1/stamps";
@@ -47,8 +48,8 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
 fn valid_count(count: &Value) -> Result<(), ValidationError> {
     match count.as_f64() {
         Some(n) if n.fract() == 0.0 && (1.0..=10.0).contains(&n) => Ok(()),
-        Some(n) if n.fract() == 0.0 => Err(ValidationError::new("out_of_range")),
-        _ => Err(ValidationError::new("invalid_type")),
+        Some(n) if n.fract() == 0.0 => Err(FieldCode::OutOfRange.error()),
+        _ => Err(FieldCode::InvalidType.error()),
     }
 }
 
@@ -56,7 +57,9 @@ impl StampRequest {
     /// The customer to stamp, by the validated phone's E.164 form.
     fn holder(&self) -> Result<Holder, ApiError> {
         let phone = self.phone.as_ref().and_then(Phone::e164);
-        phone.map(|e164| Holder::Customer(e164.to_owned())).ok_or_else(|| ApiError::field("phone", "invalid_phone"))
+        phone
+            .map(|e164| Holder::Customer(e164.to_owned()))
+            .ok_or_else(|| ApiError::field("phone", FieldCode::InvalidPhone))
     }
 
     fn count(&self) -> i32 {
@@ -85,7 +88,7 @@ fn read_target(current: &CurrentUser, phone: Option<&str>) -> Result<Holder, Api
 pub async fn card(
     current: CurrentUser,
     db: web::Data<Db>,
-    config: web::Data<AppConfig>,
+    config: web::Data<Config>,
     query: web::Query<PhoneQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let holder = read_target(&current, query.phone.as_deref())?;
@@ -111,7 +114,7 @@ pub async fn stamp(
     req: HttpRequest,
     current: CurrentUser,
     db: web::Data<Db>,
-    config: web::Data<AppConfig>,
+    config: web::Data<Config>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     current.require_staff()?;
@@ -132,7 +135,7 @@ pub async fn redeem(
     req: HttpRequest,
     current: CurrentUser,
     db: web::Data<Db>,
-    config: web::Data<AppConfig>,
+    config: web::Data<Config>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let input: RedeemRequest = parse(&body)?;
@@ -140,9 +143,9 @@ pub async fn redeem(
         (false, None) => Holder::User(current.user.id),
         // Nobody redeems someone else's stamps but staff.
         (false, Some(_)) => return Err(ApiError::Forbidden),
-        (true, None) => return Err(ApiError::field("phone", "required")),
+        (true, None) => return Err(ApiError::field("phone", FieldCode::Required)),
         (true, Some(raw)) => {
-            Holder::Customer(parse_phone(&raw).ok_or_else(|| ApiError::field("phone", "invalid_phone"))?)
+            Holder::Customer(parse_phone(&raw).ok_or_else(|| ApiError::field("phone", FieldCode::InvalidPhone))?)
         }
     };
     let idempotent = Idempotent::new(&req, &body)?;

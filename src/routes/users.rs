@@ -3,33 +3,34 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use validator::{Validate, ValidationError, ValidationErrors};
+use validator::{Validate, ValidationErrors};
 
 use crate::accounts::{ProfilePatch, Signup};
 use crate::auth::attempts::Attempt;
 use crate::auth::client_ip::client_ip;
 use crate::auth::password::Passwords;
-use crate::auth::{password_rules, session, CurrentUser};
+use crate::auth::password_rules;
+use crate::codes::FieldCode;
+use crate::config::Config;
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::error::{field_code, ApiError};
 use crate::extract::ApiJson;
 use crate::models::session::Session;
 use crate::models::user::{Role, User, UserView};
-use crate::session_store;
-use crate::startup::AppConfig;
+use crate::session::{self, CurrentUser};
 
 /// `POST /api/v1/users`: creates a customer and logs them in.
 pub async fn signup(
     req: HttpRequest,
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
-    config: web::Data<AppConfig>,
+    config: web::Data<Config>,
     ApiJson(body): ApiJson<Signup>,
 ) -> Result<HttpResponse, ApiError> {
     let hash = passwords.hash(passwords.reserve()?, body.password.clone().unwrap_or_default()).await?;
     let new_user = body.into_new_user(hash, Role::Customer);
     let user = db.run(move |conn| User::insert(conn, new_user)).await?;
-    session::log_in(&req, &config, user.id, false, client_ip(&req, &config.trusted_proxies))?;
+    session::log_in(&req, &config, user.id, false, client_ip(&req, &config.trusted_proxies.0))?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, "/api/v1/users/me")).json(UserView::from(&user)))
 }
 
@@ -62,10 +63,10 @@ pub async fn delete_me(
     current: CurrentUser,
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
-    config: web::Data<AppConfig>,
+    config: web::Data<Config>,
     ApiJson(body): ApiJson<DeleteAccount>,
 ) -> Result<HttpResponse, ApiError> {
-    let attempt = Attempt::new(&current.user.username_key, client_ip(&req, &config.trusted_proxies));
+    let attempt = Attempt::new(&current.user.username_key, client_ip(&req, &config.trusted_proxies.0));
     let given = body.password.unwrap_or_default();
     attempt.reauthenticate(&db, &passwords, given, current.user.password_hash.clone(), None).await?;
     db.run(move |conn| User::delete(conn, current.user.id)).await?;
@@ -85,10 +86,10 @@ impl Validate for PasswordChange {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if self.current_password.is_none() {
-            errors.add("current_password", ValidationError::new("required"));
+            errors.add("current_password", FieldCode::Required.error());
         }
         match self.new_password.as_deref().map(|p| password_rules::check(p, "")) {
-            None => errors.add("new_password", ValidationError::new("required")),
+            None => errors.add("new_password", FieldCode::Required.error()),
             Some(Err(err)) => errors.add("new_password", err),
             Some(Ok(())) => {}
         }
@@ -107,20 +108,20 @@ pub async fn change_password(
     current: CurrentUser,
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
-    config: web::Data<AppConfig>,
+    config: web::Data<Config>,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let new_password = body.new_password.unwrap_or_default();
     password_rules::check(&new_password, &current.user.username)
-        .map_err(|e| ApiError::field("new_password", e.code))?;
-    let attempt = Attempt::new(&current.user.username_key, client_ip(&req, &config.trusted_proxies));
+        .map_err(|e| ApiError::field("new_password", field_code(&e)))?;
+    let attempt = Attempt::new(&current.user.username_key, client_ip(&req, &config.trusted_proxies.0));
     let given = body.current_password.unwrap_or_default();
     let hash = attempt
         .reauthenticate(&db, &passwords, given, current.user.password_hash.clone(), Some(new_password))
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no hash of the new password")))?;
     let (user_id, session_id) = (current.user.id, current.session.id);
-    let key_hash = session_store::move_to_new_key()?;
+    let key_hash = session::move_to_new_key()?;
     db.transaction(move |conn| {
         // The row lock orders this with any revocation of the session: revoked first, the
         // change is refused; revoked after, the row goes under its new key.
@@ -132,8 +133,6 @@ pub async fn change_password(
         Ok(())
     })
     .await?;
-    session::renew(&req);
-    let mut response = HttpResponse::NoContent().finish();
-    session::apply_remember(&mut response, current.session.remember, &config);
-    Ok(response)
+    session::renew(&req, current.session.remember, &config);
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -8,7 +8,7 @@ use crate::helpers::{spawn_app_with, PASSWORD};
 const SPA: &str = "https://app.example.com";
 
 async fn app() -> crate::helpers::TestApp {
-    spawn_app_with(|c| c.allowed_origins = vec![SPA.to_owned()]).await
+    spawn_app_with(|c| c.allowed_origins.0 = vec![SPA.to_owned()]).await
 }
 
 fn signup_body(name: &str) -> Option<serde_json::Value> {

@@ -88,7 +88,7 @@ pub fn test_config(database_url: &str) -> Config {
     let mut config = Config::for_database(database_url);
     config.dev = Some(true);
     config.bcrypt_cost = 4;
-    config.workers = 1;
+    config.workers = Some(1);
     config.db_pool_size = 8;
     config
 }
@@ -219,6 +219,7 @@ impl TestApp {
     /// Creates a user with `role` (as the CLI does) and logs them in.
     pub async fn user_with_role(&self, username: &str, role: &str) -> Client {
         let mut conn = self.db();
+        let role = stampcard::models::user::Role::parse(role).expect("a role");
         stampcard::accounts::create_user_sync(&mut conn, username, PASSWORD, None, None, role, 4).expect("create user");
         let client = self.client();
         let res = client.login(username, PASSWORD).await;

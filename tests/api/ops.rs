@@ -97,7 +97,7 @@ async fn app_behind_proxy_with(
     let proxy = FlakyProxy::start(db_port).await;
     let via_proxy = format!("{}:{}/{name}", server.rsplit_once(':').unwrap().0, proxy.port);
     let app = spawn_app_on(&database_url, &via_proxy, |c| {
-        c.db_timeout = Duration::from_millis(500);
+        c.db_timeout_ms = 500;
         customize(c);
     });
     (app, proxy)
@@ -170,7 +170,7 @@ async fn the_wait_for_a_connection_counts_from_when_the_request_began_to_wait() 
     // Nothing listens on port 1: the pool never gets a connection.
     let url = "postgres://nobody@127.0.0.1:1/none";
     let mut config = crate::helpers::test_config(url);
-    config.db_timeout = Duration::from_millis(400);
+    config.db_timeout_ms = 400;
     let db = stampcard::db::Db::new(url, &config);
     let timed = |asked: Instant| {
         let db = db.clone();

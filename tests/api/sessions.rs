@@ -292,7 +292,7 @@ async fn a_client_address_is_throttled_after_a_hundred_failures_whatever_it_forw
 
 #[tokio::test]
 async fn forwarded_for_from_a_trusted_proxy_names_the_client() {
-    let app = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    let app = spawn_app_with(|c| c.trusted_proxies.0 = vec!["127.0.0.0/8".parse().unwrap()]).await;
     app.customer("proxied", None).await;
     let res = app
         .client()
@@ -398,7 +398,7 @@ async fn last_seen_is_written_at_most_once_a_minute() {
 
 #[tokio::test]
 async fn the_server_enforces_the_configured_session_lifetime() {
-    let app = spawn_app_with(|c| c.session_ttl = Duration::from_secs(1)).await;
+    let app = spawn_app_with(|c| c.session_ttl = 1).await;
     let client = app.customer("brief", None).await;
     let res =
         client.post("/api/v1/sessions", json!({"username": "brief", "password": PASSWORD, "remember": true})).await;
@@ -443,7 +443,7 @@ async fn a_password_change_racing_the_revocation_of_its_session_does_not_bring_i
 
 #[tokio::test]
 async fn forwarded_for_garbage_stops_at_the_proxy_that_wrote_it() {
-    let app = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    let app = spawn_app_with(|c| c.trusted_proxies.0 = vec!["127.0.0.0/8".parse().unwrap()]).await;
     app.customer("walker", None).await;
     let login = |forwarded: &'static str| {
         let body = json!({"username": "walker", "password": PASSWORD});

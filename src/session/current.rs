@@ -1,19 +1,17 @@
-//! `CurrentUser`: the extractor for guarded endpoints. The session store has already loaded
-//! the session and its (active) user with the request; without them the answer is the
-//! contract's 401, never a redirect.
+//! `CurrentUser`: the extractor for guarded endpoints. The store has already loaded the
+//! session and its (active) user with the request; without them the answer is the contract's
+//! 401, never a redirect.
 
 use std::future::{ready, Ready};
 
-use actix_session::SessionExt;
 use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest};
 
-use crate::auth::session;
+use super::{found, identity, Found};
 use crate::error::ApiError;
 use crate::models::session::Session;
 use crate::models::user::{Role, User};
-use crate::session_store::{keys, loaded_auth, LoadedAuth};
 
 /// The logged-in user of this request and the session they came with.
 #[derive(Debug, Clone)]
@@ -24,7 +22,7 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     pub fn role(&self) -> Role {
-        self.user.role()
+        self.user.role
     }
 
     /// 403 unless the user is staff or admin.
@@ -51,16 +49,15 @@ impl FromRequest for CurrentUser {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        if let Err(err) = session::ensure_loaded(req) {
-            return ready(Err(err));
-        }
-        // The identity in the session state is the authority: a session cleared or taken over
-        // by a login earlier in this request no longer belongs to what was loaded.
-        let identity = req.get_session().get::<String>(keys::USER_ID).ok().flatten();
-        let loaded = loaded_auth().filter(|auth| identity.is_some_and(|id| id == auth.user.id.to_string()));
-        ready(match loaded {
-            Some(LoadedAuth { session, user }) => Ok(Self { user, session }),
-            None => {
+        ready(match found() {
+            Found::Unavailable(why) => Err(ApiError::Unavailable(why)),
+            // The identity in the session state is the authority: a session cleared or taken
+            // over by a login earlier in this request no longer belongs to what was loaded.
+            Found::User(loaded) if identity::logged_in(req) == Some(loaded.1.id) => {
+                let (session, user) = *loaded;
+                Ok(Self { user, session })
+            }
+            _ => {
                 // Only a GET can simply be repeated after logging in.
                 let next = (req.method() == Method::GET).then(|| {
                     req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned())

@@ -19,7 +19,7 @@ use crate::models::session::Session;
 use crate::models::user::User;
 
 /// A live session and its active user, if the key hash has one.
-pub type Found = Option<(Session, User)>;
+pub type Row = Option<(Session, User)>;
 
 /// Bounds one query's array parameter; the rest wait for the next round.
 const MAX_BATCH: usize = 256;
@@ -32,7 +32,7 @@ pub struct SessionLoader {
     queue: Arc<Mutex<Queue>>,
 }
 
-type Reply = oneshot::Sender<Result<Found, ApiError>>;
+type Reply = oneshot::Sender<Result<Row, ApiError>>;
 
 struct Waiting {
     key_hash: Vec<u8>,
@@ -59,7 +59,7 @@ impl SessionLoader {
     }
 
     /// The live session of `key_hash` and its user.
-    pub async fn load(&self, key_hash: Vec<u8>) -> Result<Found, ApiError> {
+    pub async fn load(&self, key_hash: Vec<u8>) -> Result<Row, ApiError> {
         let (reply, answer) = oneshot::channel();
         let start = {
             let mut queue = lock(&self.queue);
