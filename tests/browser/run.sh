@@ -174,6 +174,7 @@ export STAMPCARD_BIN="$BIN"             # with DATABASE_URL: the CLI, for repair
 
 if [ "${STAMPCARD_BROWSER_SERVE:-0}" = 1 ]; then
     section "serving (Ctrl-C stops)"
+    trap 'exit 0' INT TERM # stopping is how this mode ends, not a failure
     for var in STAMPCARD_URL STAMPCARD_CORS_URL STAMPCARD_FOREIGN_PORT STAMPCARD_STAFF_USERNAME \
         STAMPCARD_STAFF_PASSWORD STAMPCARD_ADMIN_USERNAME STAMPCARD_ADMIN_PASSWORD STAMPCARD_BIN DATABASE_URL; do
         printf 'export %s=%q\n' "$var" "${!var}"
