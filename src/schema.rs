@@ -94,7 +94,9 @@ diesel::table! {
 
 diesel::joinable!(cards -> users (user_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
+diesel::joinable!(redemptions -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(stamp_events -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     cards,

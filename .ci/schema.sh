@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# CI: src/schema.rs must be what Diesel's CLI generates from the migrations. Installs the
+# pinned diesel_cli if it is missing, applies the migrations to a throwaway PostgreSQL and
+# compares `diesel print-schema` with the committed file. To regenerate after adding a
+# migration, run this with SCHEMA_WRITE=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIESEL_CLI_VERSION=2.3.14
+
+if [ "$(diesel --version 2>/dev/null | awk '{print $2}')" != "$DIESEL_CLI_VERSION" ]; then
+    echo "== installing diesel_cli $DIESEL_CLI_VERSION (postgres only)"
+    # A debug build: it only prints a schema, and builds in half the time of a release one.
+    cargo install diesel_cli --version "$DIESEL_CLI_VERSION" --locked --debug --no-default-features --features postgres
+fi
+
+PGBIN="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+TMP="$(mktemp -d /tmp/stampcard-schema.XXXXXX)"
+chmod 755 "$TMP"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+    as_pg "$PGBIN/pg_ctl" -D "$TMP/data" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+[ "$(id -u)" = 0 ] && chown postgres "$TMP"
+PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+as_pg "$PGBIN/initdb" -D "$TMP/data" -U postgres --auth=trust -E UTF8 --no-locale >/dev/null
+as_pg "$PGBIN/pg_ctl" -D "$TMP/data" -l "$TMP/log" -w \
+    -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" start >/dev/null
+URL="postgres://postgres@127.0.0.1:$PORT/schema_check"
+diesel database setup --database-url "$URL" --migration-dir migrations >/dev/null
+diesel print-schema --database-url "$URL" >"$TMP/schema.rs"
+if [ "${SCHEMA_WRITE:-0}" = 1 ]; then
+    cp "$TMP/schema.rs" src/schema.rs
+    echo "schema: src/schema.rs regenerated"
+elif diff -u src/schema.rs "$TMP/schema.rs"; then
+    echo "schema: src/schema.rs is what diesel print-schema generates"
+else
+    echo "schema: src/schema.rs differs from the migrations (run SCHEMA_WRITE=1 .ci/schema.sh)" >&2
+    exit 1
+fi
