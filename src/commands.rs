@@ -155,47 +155,15 @@ fn with_connection(config: &Config, f: impl FnOnce(&mut PgConnection) -> anyhow:
     result
 }
 
-/// Reads a password from standard input, without echo when it is a terminal.
+/// Reads a password from the terminal without echo, or from standard input when there is no
+/// terminal (a pipe).
 fn prompt_password() -> anyhow::Result<String> {
-    use std::io::{BufRead, Write};
-    eprint!("password: ");
-    std::io::stderr().flush()?;
-    let echo_off = EchoOff::new();
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    drop(echo_off);
-    eprintln!();
-    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    let password = rpassword::prompt_password("password: ").or_else(|_| {
+        let piped = rpassword::ConfigBuilder::new().input_reader(std::io::stdin()).output_discard().build();
+        rpassword::read_password_with_config(piped)
+    })?;
     if password.is_empty() {
         bail!("no password given (set STAMPCARD_PASSWORD or type one at the prompt)");
     }
     Ok(password)
-}
-
-/// Turns terminal echo off for as long as it lives (nothing happens when stdin is no terminal).
-struct EchoOff(Option<libc::termios>);
-
-impl EchoOff {
-    fn new() -> Self {
-        // SAFETY: tcgetattr/tcsetattr on fd 0 with a zeroed termios that tcgetattr fills in.
-        unsafe {
-            let mut saved: libc::termios = std::mem::zeroed();
-            if libc::isatty(0) != 1 || libc::tcgetattr(0, &mut saved) != 0 {
-                return Self(None);
-            }
-            let mut quiet = saved;
-            quiet.c_lflag &= !libc::ECHO;
-            libc::tcsetattr(0, libc::TCSANOW, &quiet);
-            Self(Some(saved))
-        }
-    }
-}
-
-impl Drop for EchoOff {
-    fn drop(&mut self) {
-        if let Some(saved) = &self.0 {
-            // SAFETY: restores the settings read in `new`.
-            unsafe { libc::tcsetattr(0, libc::TCSANOW, saved) };
-        }
-    }
 }

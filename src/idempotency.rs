@@ -6,6 +6,9 @@
 //! Handlers check authentication, role and body first, so 401, 403 and 422 are never stored.
 //! Stored and replayed are the outcomes of a request that actually ran: its success, and the
 //! errors in [`is_replayed`]. Any other failure (a 5xx) releases the key for a retry.
+//!
+//! Ours on purpose: no actix crate implements the draft, and the guarantee we need (the effect
+//! and its stored answer commit in one transaction) lives in our own database.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};

@@ -9,37 +9,13 @@ pub fn safe_next(next: Option<&str>) -> String {
 /// One leading `/`, not `//` or `/\`, no scheme, no control characters or backslashes
 /// anywhere, and none hidden behind percent-encoding either.
 fn is_safe_local_path(next: &str) -> bool {
-    let decoded = percent_decode(next);
-    [next, decoded.as_str()].iter().all(|candidate| {
+    let decoded = percent_encoding::percent_decode_str(next).decode_utf8_lossy();
+    [next, &*decoded].iter().all(|candidate| {
         let bytes = candidate.as_bytes();
         bytes.first() == Some(&b'/')
             && !matches!(bytes.get(1), Some(b'/' | b'\\'))
             && !candidate.chars().any(|c| c.is_control() || c == '\\' || c.is_whitespace())
     })
-}
-
-/// Decodes `%XX` sequences (invalid ones are kept as they are).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -1,5 +1,8 @@
 //! Refuses unsafe requests before any handler runs: cross-site ones (CSRF defence, 403), and
 //! bodies that are too large (413) or not JSON (415). Safe methods pass untouched.
+//!
+//! Ours on purpose: actix-cors answers preflights and adds headers, but does not refuse a
+//! simple cross-site POST; the contract's rule (Sec-Fetch-Site, then Origin) is a few lines.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

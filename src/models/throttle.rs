@@ -13,6 +13,9 @@
 //! and a per-address advisory lock make each claim atomic, so a burst of any size gets at most
 //! the allowed number of checks. A failure needs no second write, and an attempt whose
 //! request died half-way still counts.
+//!
+//! Ours on purpose: rate-limit crates count in process memory, which neither several instances
+//! share nor survives a restart, and none counts an attempt before its password is checked.
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::dsl::{count_star, min};
