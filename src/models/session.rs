@@ -73,7 +73,7 @@ impl Session {
     }
 
     /// The live sessions of these key hashes, each with its active user: one query
-    /// authenticates a whole batch of requests (see `session_loader`). `last_seen_at` is
+    /// authenticates a whole batch of requests (see `session::batch`). `last_seen_at` is
     /// refreshed (a second query) at most once a minute per session.
     pub fn find_live_with_users(
         conn: &mut PgConnection,

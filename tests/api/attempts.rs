@@ -10,9 +10,8 @@ use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use stampcard::auth::password::Passwords;
-use tokio::io::AsyncWriteExt;
 
-use crate::helpers::{spawn_app, spawn_app_with_passwords, Res, TestApp, PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_with_passwords, Res, PASSWORD};
 
 /// How many answers had each status.
 fn tally(answers: &[Res], status: u16) -> usize {
@@ -116,45 +115,6 @@ async fn a_full_password_queue_is_503_at_once_and_costs_no_attempt() {
     // Unchecked attempts were taken back: only the checked ones count against the address.
     assert_eq!(app.count("SELECT count(*) FROM login_failures"), checked as i64);
     assert_eq!(app.count("SELECT coalesce(sum(failures), 0)::bigint FROM login_throttles"), checked as i64);
-}
-
-#[tokio::test]
-async fn a_login_whose_client_hangs_up_before_its_turn_costs_no_bcrypt() {
-    let _alone = crate::helpers::timing_sensitive().await;
-    // One thread at cost 12: each check holds it for a quarter of a second or more.
-    let app = spawn_app_with_passwords(Passwords::start(12, 1), |_| {}).await;
-    let waiting = app.client();
-    let first = tokio::spawn(async move { waiting.login("patient", "guess").await.status });
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    for i in 0..10 {
-        hang_up_after_sending_a_login(&app, &format!("impatient-{i}")).await;
-    }
-    assert_eq!(first.await.unwrap(), StatusCode::UNAUTHORIZED);
-    // Let the thread reach the abandoned jobs: they are skipped, not run.
-    for _ in 0..100 {
-        if app.passwords.load() == (0, 0) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(app.passwords.load(), (0, 0), "the queue drained");
-    assert_eq!(app.passwords.verifications(), 1, "only the login that waited for its answer was checked");
-    // Each abandoned login still counted as an attempt of its address.
-    assert!(app.count("SELECT count(*) FROM login_failures") >= 1);
-}
-
-/// Sends a login on a raw connection, waits until the server has queued it, and closes.
-async fn hang_up_after_sending_a_login(app: &TestApp, username: &str) {
-    let host = app.address.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
-    let body = json!({"username": username, "password": "guess"}).to_string();
-    let request = format!(
-        "POST /api/v1/sessions HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.expect("send");
-    tokio::time::sleep(Duration::from_millis(30)).await;
-    drop(stream);
 }
 
 #[tokio::test]

@@ -1,12 +1,16 @@
-//! Integration tests: the real app over HTTP, each test on its own PostgreSQL database.
+//! Integration tests: the real app over HTTP, each test on its own PostgreSQL database. What
+//! measures time runs alone, in `tests/timing`.
+
+#[path = "../support/mod.rs"]
+mod helpers;
 
 mod admin;
+mod architecture;
 mod attempts;
 mod binary;
 mod cross_origin;
 mod docs;
 mod errors;
-mod helpers;
 mod openapi;
 mod ops;
 mod preferences;

@@ -3,31 +3,24 @@
 use std::collections::BTreeSet;
 
 use stampcard::routes::{resources, OPENAPI_YAML};
+use yaml_rust2::YamlLoader;
 
-/// `(method, path)` pairs under `paths:`, read by indentation (two spaces for a path, four for
-/// a method), the layout the spec keeps.
+/// `(method, path)` pairs under `paths:`.
 fn documented() -> BTreeSet<(String, String)> {
-    let mut pairs = BTreeSet::new();
-    let mut in_paths = false;
-    let mut path = String::new();
-    for line in OPENAPI_YAML.lines() {
-        if !line.starts_with(' ') && !line.trim().is_empty() {
-            in_paths = line.trim_end() == "paths:";
-            continue;
-        }
-        if !in_paths {
-            continue;
-        }
-        if let Some(p) = line.strip_prefix("  ").filter(|l| l.starts_with('/')) {
-            path = p.trim_end().trim_end_matches(':').trim_matches(|c| c == '"' || c == '\'').to_owned();
-        } else if let Some(m) = line.strip_prefix("    ").filter(|l| !l.starts_with(' ')) {
-            let method = m.trim_end().trim_end_matches(':');
-            if ["get", "put", "post", "delete", "patch", "options", "head", "trace"].contains(&method) {
-                pairs.insert((method.to_uppercase(), path.clone()));
-            }
-        }
-    }
-    pairs
+    let docs = YamlLoader::load_from_str(OPENAPI_YAML).expect("openapi.yaml is YAML");
+    let paths = docs[0]["paths"].as_hash().expect("openapi.yaml has paths");
+    let methods = ["get", "put", "post", "delete", "patch", "options", "head", "trace"];
+    paths
+        .iter()
+        .flat_map(|(path, operations)| {
+            let path = path.as_str().expect("a path is a string").to_owned();
+            let operations = operations.as_hash().expect("a path item is a mapping");
+            operations
+                .keys()
+                .filter_map(|key| key.as_str().filter(|k| methods.contains(k)))
+                .map(move |method| (method.to_uppercase(), path.clone()))
+        })
+        .collect()
 }
 
 fn registered() -> BTreeSet<(String, String)> {

@@ -164,28 +164,3 @@ async fn a_connection_cut_before_it_prepared_a_statement_is_replaced() {
     assert_eq!(statuses.last(), Some(&StatusCode::OK), "{statuses:?}");
     assert!(statuses.len() <= 2, "the lost connection was handed out again: {statuses:?}");
 }
-
-#[tokio::test]
-async fn the_wait_for_a_connection_counts_from_when_the_request_began_to_wait() {
-    // Nothing listens on port 1: the pool never gets a connection.
-    let url = "postgres://nobody@127.0.0.1:1/none";
-    let mut config = crate::helpers::test_config(url);
-    config.db_timeout_ms = 400;
-    let db = stampcard::db::Db::new(url, &config);
-    let timed = |asked: Instant| {
-        let db = db.clone();
-        tokio::task::spawn_blocking(move || {
-            let started = Instant::now();
-            let result = db.run_here(asked, |_| Ok(()));
-            (matches!(result, Err(stampcard::error::ApiError::Unavailable(_))), started.elapsed())
-        })
-    };
-    // Queued for a thread longer than the timeout already: a 503 at once, no further wait.
-    let (unavailable, waited) = timed(Instant::now() - Duration::from_secs(2)).await.unwrap();
-    assert!(unavailable);
-    assert!(waited < Duration::from_millis(200), "waited {waited:?} after the timeout had passed");
-    // Asked just now: it waits out the timeout first.
-    let (unavailable, waited) = timed(Instant::now()).await.unwrap();
-    assert!(unavailable);
-    assert!(waited >= Duration::from_millis(300), "gave up after {waited:?}");
-}

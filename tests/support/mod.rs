@@ -1,0 +1,24 @@
+//! The test harness, shared by the test binaries: `tests/api` (everything that may run in
+//! parallel) and `tests/timing` (what measures time, one test at a time). Each binary uses a
+//! part of it, hence unused code and re-exports are allowed here.
+#![allow(dead_code, unused_imports)]
+
+mod app;
+mod binary;
+mod client;
+mod database;
+
+pub use app::{cores, spawn_app, spawn_app_on, spawn_app_with, spawn_app_with_passwords, test_config, TestApp};
+pub use binary::stampcard;
+pub use client::{Client, Res};
+pub use database::new_database;
+
+/// A password that passes every rule.
+pub const PASSWORD: &str = "flat white at dawn";
+
+/// Serialises the tests that measure time with bcrypt at its production cost: run side by
+/// side on two cores they would measure each other.
+pub async fn timing_sensitive() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}

@@ -1,0 +1,47 @@
+//! Lifetimes and waits: a session expires when the server says, and a request waits for a
+//! pooled connection no longer than the configured timeout from when it began to wait.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{spawn_app_with, PASSWORD};
+
+#[tokio::test]
+async fn the_server_enforces_the_configured_session_lifetime() {
+    let app = spawn_app_with(|c| c.session_ttl = 1).await;
+    let client = app.customer("brief", None).await;
+    let res =
+        client.post("/api/v1/sessions", json!({"username": "brief", "password": PASSWORD, "remember": true})).await;
+    let cookie = res.set_cookie("stampcard_session").unwrap();
+    assert!(cookie.split("; ").any(|attribute| attribute == "Max-Age=1"), "{cookie}");
+    assert_eq!(client.get("/api/v1/users/me").await.status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    client.get("/api/v1/users/me").await.assert_problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn the_wait_for_a_connection_counts_from_when_the_request_began_to_wait() {
+    // Nothing listens on port 1: the pool never gets a connection.
+    let url = "postgres://nobody@127.0.0.1:1/none";
+    let mut config = crate::helpers::test_config(url);
+    config.db_timeout_ms = 400;
+    let db = stampcard::db::Db::new(url, &config);
+    let timed = |asked: Instant| {
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let result = db.run_here(asked, |_| Ok(()));
+            (matches!(result, Err(stampcard::error::ApiError::Unavailable(_))), started.elapsed())
+        })
+    };
+    // Queued for a thread longer than the timeout already: a 503 at once, no further wait.
+    let (unavailable, waited) = timed(Instant::now() - Duration::from_secs(2)).await.unwrap();
+    assert!(unavailable);
+    assert!(waited < Duration::from_millis(200), "waited {waited:?} after the timeout had passed");
+    // Asked just now: it waits out the timeout first.
+    let (unavailable, waited) = timed(Instant::now()).await.unwrap();
+    assert!(unavailable);
+    assert!(waited >= Duration::from_millis(300), "gave up after {waited:?}");
+}
