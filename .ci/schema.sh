@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DIESEL_CLI_VERSION=2.3.14
 
-if [ "$(diesel --version 2>/dev/null | awk '{print $2}')" != "$DIESEL_CLI_VERSION" ]; then
+if ! diesel --version 2>/dev/null | grep -q "Version: $DIESEL_CLI_VERSION$"; then
     echo "== installing diesel_cli $DIESEL_CLI_VERSION (postgres only)"
     # A debug build: it only prints a schema, and builds in half the time of a release one.
     cargo install diesel_cli --version "$DIESEL_CLI_VERSION" --locked --debug --no-default-features --features postgres

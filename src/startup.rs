@@ -11,6 +11,7 @@ use actix_web::http::header;
 use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, HttpServer};
 
+use crate::auth::attempts::Attempts;
 use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::db::Db;
@@ -38,6 +39,7 @@ pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Serve
     let key = Key::from(&key);
     let db_data = web::Data::new(db.clone());
     let passwords = web::Data::new(passwords);
+    let attempts = web::Data::new(Attempts::default());
     let server = HttpServer::new(move || {
         let mut cors = Cors::default()
             .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
@@ -57,6 +59,7 @@ pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Serve
             .app_data(config.clone())
             .app_data(db_data.clone())
             .app_data(passwords.clone())
+            .app_data(attempts.clone())
             .app_data(extract::payload_config())
             .app_data(
                 web::QueryConfig::default().error_handler(|err, _| ApiError::MalformedRequest(err.to_string()).into()),

@@ -2,8 +2,19 @@
 //! counted first (429 when the account or address may not try now), then the check waits
 //! for its turn on the bcrypt threads (503 when they have more than a few seconds of work),
 //! then a success clears the count. See `models::throttle` for the counting rules.
+//!
+//! The count lives in PostgreSQL, which every instance shares. In front of it, each process
+//! lets one claim per account go to the database at a time, and remembers an account the
+//! database found locked: a burst of guesses at one account then costs a handful of database
+//! calls, not one per guess, and leaves the connection pool to everyone else. The database
+//! stays the authority; what a process remembers only ever refuses sooner, never allows more.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use diesel::PgConnection;
 
 use crate::auth::client_ip::attempt_key;
 use crate::auth::password::{Passwords, Verdict};
@@ -23,17 +34,85 @@ impl Attempt {
     pub fn new(username_key: &str, ip: Option<IpAddr>) -> Self {
         Self { account: throttle::account_key(username_key), ip: attempt_key(ip) }
     }
+}
 
-    /// Counts the attempt, or 429. Runs on a blocking thread, with whatever else the caller
-    /// needs from the database in the same turn (the login looks the user up).
-    pub fn claim(&self, conn: &mut diesel::PgConnection) -> Result<Claim, ApiError> {
-        throttle::claim(conn, &self.account, &self.ip)
+/// This process's front of the attempt count: one per server.
+#[derive(Default)]
+pub struct Attempts {
+    accounts: Mutex<HashMap<String, Arc<Gate>>>,
+}
+
+/// One account's place in the queue of claims, and what the database last said of its lock.
+#[derive(Default)]
+struct Gate {
+    turn: tokio::sync::Mutex<()>,
+    locked_until: Mutex<Option<Instant>>,
+}
+
+/// More accounts than this in the map, and those neither locked nor in use are dropped.
+const REMEMBERED_ACCOUNTS: usize = 10_000;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Gate {
+    /// 429 while the database said this account is locked.
+    fn refuse_if_locked(&self) -> Result<(), ApiError> {
+        match *lock(&self.locked_until) {
+            Some(until) if until > Instant::now() => {
+                let wait = until - Instant::now();
+                Err(ApiError::TooManyAttempts { retry_after: wait.as_millis().div_ceil(1000).max(1) as u64 })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn is_locked(&self) -> bool {
+        lock(&self.locked_until).is_some_and(|until| until > Instant::now())
+    }
+}
+
+impl Attempts {
+    /// Counts `attempt` (429 when it may not be made now), and runs `also` on the same
+    /// connection in the same turn (the login looks its user up).
+    pub async fn claim<T: Send + 'static>(
+        &self,
+        db: &Db,
+        attempt: &Attempt,
+        also: impl FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<(Claim, T), ApiError> {
+        let gate = self.gate(&attempt.account);
+        let result = async {
+            gate.refuse_if_locked()?;
+            let _turn = gate.turn.lock().await;
+            // The claim before this one may have found the account locked.
+            gate.refuse_if_locked()?;
+            let (account, ip) = (attempt.account.clone(), attempt.ip.clone());
+            let claimed = db
+                .run(move |conn| match throttle::claim(conn, &account, &ip)? {
+                    Ok(claim) => Ok(Ok((claim, also(conn)?))),
+                    Err(refusal) => Ok(Err(refusal)),
+                })
+                .await?;
+            claimed.map_err(|refusal| {
+                if refusal.account_locked {
+                    let until = Instant::now() + Duration::from_secs(refusal.retry_after);
+                    *lock(&gate.locked_until) = Some(until);
+                }
+                ApiError::from(refusal)
+            })
+        }
+        .await;
+        self.forget_unless_needed(&attempt.account, gate);
+        result
     }
 
     /// Checks `given` against `stored` (`None`: no such account, a dummy hash is used) for an
     /// attempt already claimed, and settles the count. `hash_on_success` is hashed in the same
     /// turn when the password is right (see [`Passwords::verify`]).
     pub async fn check(
+        &self,
         claim: Claim,
         db: &Db,
         passwords: &Passwords,
@@ -44,8 +123,13 @@ impl Attempt {
         let ticket = match passwords.reserve() {
             Ok(ticket) => ticket,
             Err(busy) => {
-                // Not checked, so not a failure: the client may simply try again later.
+                // Not checked, so not a failure: the client may simply try again later. A lock
+                // this attempt set goes with it, here too.
+                let account = claim.account().to_owned();
                 db.run(move |conn| throttle::withdraw(conn, &claim)).await?;
+                if let Some(gate) = lock(&self.accounts).get(&account) {
+                    *lock(&gate.locked_until) = None;
+                }
                 return Err(busy);
             }
         };
@@ -59,17 +143,35 @@ impl Attempt {
     /// Claims and checks a logged-in user's password (account deletion, password change):
     /// 403 `invalid_password` when it is wrong, 429 once the account is locked.
     pub async fn reauthenticate(
-        self,
+        &self,
+        attempt: Attempt,
         db: &Db,
         passwords: &Passwords,
         given: String,
         stored: String,
         hash_on_success: Option<String>,
     ) -> Result<Option<String>, ApiError> {
-        let claim = db.run(move |conn| self.claim(conn)).await?;
-        match Self::check(claim, db, passwords, given, Some(stored), hash_on_success).await? {
+        let (claim, ()) = self.claim(db, &attempt, |_| Ok(())).await?;
+        match self.check(claim, db, passwords, given, Some(stored), hash_on_success).await? {
             Verdict::Right { new_hash } => Ok(new_hash),
             Verdict::Wrong => Err(ApiError::InvalidPassword),
+        }
+    }
+
+    fn gate(&self, account: &str) -> Arc<Gate> {
+        let mut accounts = lock(&self.accounts);
+        if accounts.len() > REMEMBERED_ACCOUNTS {
+            accounts.retain(|_, gate| Arc::strong_count(gate) > 1 || gate.is_locked());
+        }
+        Arc::clone(accounts.entry(account.to_owned()).or_default())
+    }
+
+    /// Drops the account's gate when nobody else waits at it and it remembers no lock.
+    fn forget_unless_needed(&self, account: &str, gate: Arc<Gate>) {
+        let mut accounts = lock(&self.accounts);
+        // Two references: the map's and ours.
+        if Arc::strong_count(&gate) == 2 && !gate.is_locked() {
+            accounts.remove(account);
         }
     }
 }

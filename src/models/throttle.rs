@@ -11,23 +11,24 @@
 //! proves otherwise ([`succeeded`]). Checking first and counting after would let every
 //! request of a burst pass the check before any of them was counted. The account's row lock
 //! and a per-address advisory lock make each claim atomic, so a burst of any size gets at most
-//! the allowed number of checks. A failure needs no second write, and an attempt whose
-//! request died half-way still counts.
+//! the allowed number of checks; the claim is one statement, a function defined in the
+//! migrations. A failure needs no second write, and an attempt whose request died half-way
+//! still counts.
 //!
 //! Ours on purpose: rate-limit crates count in process memory, which neither several instances
 //! share nor survives a restart, and none counts an attempt before its password is checked.
 
 use chrono::{DateTime, Duration, Utc};
-use diesel::dsl::{count_star, min};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::models::statement::{Bind, Statement};
 use crate::schema::{login_failures, login_throttles};
 
 pub const ACCOUNT_FAILURES_BEFORE_LOCK: i32 = 10;
-pub const IP_FAILURES_PER_WINDOW: i64 = 100;
+pub const IP_FAILURES_PER_WINDOW: i32 = 100;
 pub const IP_WINDOW: Duration = Duration::minutes(15);
 
 /// Names longer than any username are still counted (an attacker must not escape the count
@@ -43,6 +44,13 @@ pub struct Claim {
     lock: Option<DateTime<Utc>>,
 }
 
+impl Claim {
+    /// The throttling key of the account this attempt was for.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+}
+
 /// The throttling key of an account name (a username key, known or not).
 pub fn account_key(username_key: &str) -> String {
     if username_key.len() <= LONGEST_PLAIN_KEY {
@@ -53,65 +61,52 @@ pub fn account_key(username_key: &str) -> String {
 }
 
 #[derive(QueryableByName)]
-struct Counted {
+struct Claimed {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    attempt_id: Option<i64>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
-    locked_until: Option<DateTime<Utc>>,
+    lock_set: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    retry_after_ms: Option<i64>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Bool>)]
+    account_locked: Option<bool>,
 }
 
-#[derive(QueryableByName)]
-struct Inserted {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
+/// Why an attempt may not be made now.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal {
+    /// Seconds until it may.
+    pub retry_after: u64,
+    /// The account is locked (else: the address has too many failures).
+    pub account_locked: bool,
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        ApiError::TooManyAttempts { retry_after: refusal.retry_after }
+    }
 }
 
 /// Counts an attempt of `account` (see [`account_key`]) from `ip` (see
-/// `client_ip::attempt_key`), or answers 429 with the seconds to wait when either may not try
-/// now.
-pub fn claim(conn: &mut PgConnection, account: &str, ip: &str) -> Result<Claim, ApiError> {
-    conn.transaction(|conn| {
-        // Attempts from one address queue here, so that counting the window and adding to it
-        // is one step. The account's row lock, taken below, does the same per account; the
-        // order (address, then account) is the same for everyone, so nothing deadlocks.
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('login-ip:' || $1, 0))")
-            .bind::<Text, _>(ip)
-            .execute(conn)?;
-        let now = Utc::now();
-        let (failures, oldest): (i64, Option<DateTime<Utc>>) = login_failures::table
-            .filter(login_failures::ip.eq(ip))
-            .filter(login_failures::failed_at.gt(now - IP_WINDOW))
-            .select((count_star(), min(login_failures::failed_at)))
-            .first(conn)?;
-        if let Some(oldest) = oldest.filter(|_| failures >= IP_FAILURES_PER_WINDOW) {
-            return Err(too_many(oldest + IP_WINDOW - now));
+/// `client_ip::attempt_key`), or says why either may not try now. One statement: the rules
+/// are the migration's `claim_password_attempt`.
+pub fn claim(conn: &mut PgConnection, account: &str, ip: &str) -> Result<Result<Claim, Refusal>, ApiError> {
+    let claimed: Claimed = Statement::new("SELECT * FROM claim_password_attempt($1, $2, $3, $4, $5)")
+        .bind(Bind::Text(account.to_owned()))
+        .bind(Bind::Text(ip.to_owned()))
+        .bind(Bind::Int(ACCOUNT_FAILURES_BEFORE_LOCK))
+        .bind(Bind::Int(IP_FAILURES_PER_WINDOW))
+        .bind(Bind::Int(IP_WINDOW.num_seconds() as i32))
+        .get_result(conn)?;
+    Ok(match claimed {
+        Claimed { attempt_id: Some(ip_row), lock_set, .. } => {
+            Ok(Claim { account: account.to_owned(), ip_row, lock: lock_set })
         }
-        // The tenth attempt in a row locks the account at once, before its password is
-        // checked; a success takes the lock away again. Once a lock has run out, each new
-        // attempt locks again, for twice as long. A locked row is left alone (no row back).
-        let counted: Option<Counted> = diesel::sql_query(
-            "INSERT INTO login_throttles AS t (username_key, failures, locked_until, updated_at) \
-             VALUES ($1, 1, NULL, now()) \
-             ON CONFLICT (username_key) DO UPDATE SET \
-               failures = t.failures + 1, \
-               locked_until = CASE WHEN t.failures + 1 >= $2 \
-                 THEN now() + least(3600, 60 * power(2, least(t.failures + 1 - $2, 12))) * interval '1 second' \
-                 END, \
-               updated_at = now() \
-             WHERE t.locked_until IS NULL OR t.locked_until <= now() \
-             RETURNING t.locked_until",
-        )
-        .bind::<Text, _>(account)
-        .bind::<diesel::sql_types::Integer, _>(ACCOUNT_FAILURES_BEFORE_LOCK)
-        .get_result(conn)
-        .optional()?;
-        let Some(Counted { locked_until: lock }) = counted else {
-            let until: Option<DateTime<Utc>> =
-                login_throttles::table.find(account).select(login_throttles::locked_until).first(conn)?;
-            return Err(too_many(until.map_or(Duration::zero(), |until| until - now)));
-        };
-        let Inserted { id: ip_row } = diesel::sql_query("INSERT INTO login_failures (ip) VALUES ($1) RETURNING id")
-            .bind::<Text, _>(ip)
-            .get_result(conn)?;
-        Ok(Claim { account: account.to_owned(), ip_row, lock })
+        Claimed { retry_after_ms, account_locked, .. } => {
+            // Whole seconds, rounded up, and never 0: a client that waits that long may try.
+            let retry_after = (retry_after_ms.unwrap_or(0).max(0) as u64).div_ceil(1000).max(1);
+            Err(Refusal { retry_after, account_locked: account_locked.unwrap_or(false) })
+        }
     })
 }
 
@@ -136,10 +131,6 @@ pub fn withdraw(conn: &mut PgConnection, claim: &Claim) -> Result<(), ApiError> 
     .execute(conn)?;
     diesel::delete(login_failures::table.find(claim.ip_row)).execute(conn)?;
     Ok(())
-}
-
-fn too_many(wait: Duration) -> ApiError {
-    ApiError::TooManyAttempts { retry_after: (wait.num_milliseconds().max(0) as u64).div_ceil(1000).max(1) }
 }
 
 /// Forgets what no longer matters: address attempts out of the window, idle account counts.

@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::attempts::Attempt;
+use crate::auth::attempts::{Attempt, Attempts};
 use crate::auth::client_ip::client_ip;
 use crate::auth::next_path::safe_next;
 use crate::auth::password::{self, Passwords, Verdict};
@@ -41,6 +41,7 @@ pub async fn login(
     req: HttpRequest,
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
+    attempts: web::Data<Attempts>,
     config: web::Data<Config>,
     query: web::Query<NextQuery>,
     ApiJson(body): ApiJson<Login>,
@@ -50,18 +51,13 @@ pub async fn login(
     let key = username_key(&normalise_username(body.username.as_deref().unwrap_or_default()));
     let ip = client_ip(&req, &config.trusted_proxies.0);
     let attempt = Attempt::new(&key, ip);
-    let (claim, user) = db
-        .run(move |conn| {
-            let claim = attempt.claim(conn)?;
-            Ok((claim, User::find_by_username_key(conn, &key)?))
-        })
-        .await?;
+    let (claim, user) = attempts.claim(&db, &attempt, move |conn| User::find_by_username_key(conn, &key)).await?;
     // An inactive account is checked against the dummy hash, like an unknown one: its right
     // password must neither log in nor clear the count.
     let user = user.filter(|u| u.is_active);
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let rehash = stored.as_deref().filter(|hash| password::needs_rehash(hash, passwords.cost())).map(|_| given.clone());
-    let verdict = Attempt::check(claim, &db, &passwords, given, stored, rehash).await?;
+    let verdict = attempts.check(claim, &db, &passwords, given, stored, rehash).await?;
     let (user, new_hash) = match (user, verdict) {
         (Some(user), Verdict::Right { new_hash }) => (user, new_hash),
         _ => return Err(ApiError::InvalidCredentials),

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use validator::{Validate, ValidationErrors};
 
 use crate::accounts::{ProfilePatch, Signup};
-use crate::auth::attempts::Attempt;
+use crate::auth::attempts::{Attempt, Attempts};
 use crate::auth::client_ip::client_ip;
 use crate::auth::password::Passwords;
 use crate::auth::password_rules;
@@ -63,12 +63,13 @@ pub async fn delete_me(
     current: CurrentUser,
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
+    attempts: web::Data<Attempts>,
     config: web::Data<Config>,
     ApiJson(body): ApiJson<DeleteAccount>,
 ) -> Result<HttpResponse, ApiError> {
     let attempt = Attempt::new(&current.user.username_key, client_ip(&req, &config.trusted_proxies.0));
     let given = body.password.unwrap_or_default();
-    attempt.reauthenticate(&db, &passwords, given, current.user.password_hash.clone(), None).await?;
+    attempts.reauthenticate(attempt, &db, &passwords, given, current.user.password_hash.clone(), None).await?;
     db.run(move |conn| User::delete(conn, current.user.id)).await?;
     session::end(&req);
     Ok(HttpResponse::NoContent().finish())
@@ -108,6 +109,7 @@ pub async fn change_password(
     current: CurrentUser,
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
+    attempts: web::Data<Attempts>,
     config: web::Data<Config>,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
@@ -116,8 +118,8 @@ pub async fn change_password(
         .map_err(|e| ApiError::field("new_password", field_code(&e)))?;
     let attempt = Attempt::new(&current.user.username_key, client_ip(&req, &config.trusted_proxies.0));
     let given = body.current_password.unwrap_or_default();
-    let hash = attempt
-        .reauthenticate(&db, &passwords, given, current.user.password_hash.clone(), Some(new_password))
+    let hash = attempts
+        .reauthenticate(attempt, &db, &passwords, given, current.user.password_hash.clone(), Some(new_password))
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no hash of the new password")))?;
     let (user_id, session_id) = (current.user.id, current.session.id);

@@ -1,0 +1,1 @@
+DROP FUNCTION claim_password_attempt(text, text, integer, integer, integer);
