@@ -135,6 +135,8 @@ def main():
                 pass
     rss_by_phase = {}
     for smp in samples:
+        if smp.get("rss_kib") is None:  # the process was between phases of its exit
+            continue
         ph = rss_by_phase.setdefault(smp["phase"], {"max_rss_mib": 0, "max_threads": 0})
         ph["max_rss_mib"] = max(ph["max_rss_mib"], round(smp["rss_kib"] / 1024, 1))
         ph["max_threads"] = max(ph["max_threads"], smp["threads"])
