@@ -66,7 +66,7 @@ pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Serve
             )
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
             .configure(routes::configure)
-            .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));
+            .default_service(web::to(|req: actix_web::HttpRequest| async move { routes::web_app::not_found(&req) }));
         if let Some(extra) = extra_routes {
             app = app.configure(extra);
         }

@@ -97,6 +97,10 @@ fn localise(mut res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         Some(_) if lang == Lang::En => return res,
         Some(problem) => problem,
         None if res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/problem+json") => return res,
+        // An HTML page is an answer of its own: the web app's 404 page for a browser.
+        None if res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html")) => {
+            return res
+        }
         None => Problem::for_status(status),
     };
     let (req, old) = res.into_parts();

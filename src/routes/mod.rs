@@ -9,6 +9,7 @@ pub use ops::OPENAPI_YAML;
 mod sessions;
 mod stamps;
 mod users;
+pub mod web_app;
 
 use actix_web::web;
 
@@ -35,9 +36,10 @@ pub fn resources() -> Vec<Resource> {
     ]
 }
 
-/// Registers every resource on the app.
+/// Registers every resource on the app, and the web app.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for resource in resources() {
         cfg.service(resource.build());
     }
+    web_app::configure(cfg);
 }

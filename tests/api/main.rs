@@ -18,3 +18,4 @@ mod round_trips;
 mod sessions;
 mod stamps;
 mod users;
+mod web_app;
