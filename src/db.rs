@@ -136,9 +136,14 @@ fn with_connection<T>(
     result
 }
 
-/// Applies pending migrations; returns how many ran.
+/// Applies pending migrations; returns how many ran. Safe for several instances starting at
+/// the same moment: one migrates while the others wait on a session lock, then find nothing
+/// left to do (unguarded, two of them creating the same table, the second dies).
 pub fn migrate(url: &str) -> anyhow::Result<usize> {
+    use diesel::RunQueryDsl;
     let mut conn = PgConnection::establish(url)?;
+    // The lock is the connection's: it goes with it, even if this process dies meanwhile.
+    diesel::sql_query("SELECT pg_advisory_lock(hashtextextended('stampcard migrations', 0))").execute(&mut conn)?;
     let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
     Ok(applied.len())
 }

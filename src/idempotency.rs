@@ -21,7 +21,7 @@ use crate::codes::FieldCode;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::messages::Lang;
-use crate::models::idempotency::{Claim, Key};
+use crate::models::idempotency::{Begun, Key};
 use crate::preferences::language;
 
 /// The request header.
@@ -71,8 +71,8 @@ impl Idempotent {
     }
 
     /// Runs `effect` and answers `success` with the JSON it returns, at most once per key:
-    /// with a key, the effect and its response commit together, and a repeated request gets
-    /// the stored response with `Idempotent-Replayed: true`.
+    /// with a key, the effect and its response commit together, in the transaction that holds
+    /// the key, and a repeated request gets the stored response with `Idempotent-Replayed: true`.
     pub async fn run<F>(
         self,
         db: &Db,
@@ -89,38 +89,35 @@ impl Idempotent {
             return Ok(HttpResponse::build(success).json(body));
         };
         let key = Key { user_id, endpoint, key };
-        let claim_key = key.clone();
-        let claimed = match db.run(move |conn| claim_key.claim(conn, &fingerprint)).await? {
-            Claim::Done { status, body } => return replay(status, &body),
-            Claim::Owned(claimed) => claimed,
-        };
-        let run_key = key.clone();
+        // An error that is not a stored answer (a 5xx) rolls everything back, the key included:
+        // a retry runs the effect.
         let outcome = db
             .transaction(move |conn| {
+                if let Begun::Done { status, body } = key.begin(conn, &fingerprint)? {
+                    return Ok(Outcome::Replay { status, body });
+                }
                 let result = effect(conn);
                 let (status, stored) = match &result {
                     Ok(body) => (success, body.clone()),
                     Err(err) if is_replayed(err) => (err.status_code(), err.problem().body(lang)),
-                    // Rolls the transaction back; the key is released below.
-                    Err(_) => return result.map(Ok),
+                    Err(_) => return result.map(|body| Outcome::Ran(Ok(body))),
                 };
-                run_key.complete(conn, claimed, status.as_u16(), &stored)?;
-                Ok(result)
+                key.store(conn, &fingerprint, status.as_u16(), &stored)?;
+                // A stored error is committed like a success, and answered as it was stored.
+                Ok(Outcome::Ran(result))
             })
-            .await;
+            .await?;
         match outcome {
-            Ok(Ok(body)) => Ok(HttpResponse::build(success).json(body)),
-            // Rendered by the error machinery exactly as `Problem::body` stored it.
-            Ok(Err(err)) => Err(err),
-            Err(err) => {
-                if let Err(release) = db.run(move |conn| key.release(conn, claimed)).await {
-                    // The claim stays until it counts as abandoned; a retry then takes it over.
-                    tracing::warn!(error = %release, "could not release an idempotency key");
-                }
-                Err(err)
-            }
+            Outcome::Ran(result) => Ok(HttpResponse::build(success).json(result?)),
+            Outcome::Replay { status, body } => replay(status, &body),
         }
     }
+}
+
+/// What the key's transaction came to.
+enum Outcome {
+    Ran(Result<Value, ApiError>),
+    Replay { status: i16, body: Value },
 }
 
 /// The failures that are a request's real answer, stored and replayed like a success.

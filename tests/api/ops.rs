@@ -164,3 +164,18 @@ async fn a_connection_cut_before_it_prepared_a_statement_is_replaced() {
     assert_eq!(statuses.last(), Some(&StatusCode::OK), "{statuses:?}");
     assert!(statuses.len() <= 2, "the lost connection was handed out again: {statuses:?}");
 }
+
+#[test]
+fn instances_started_at_once_on_an_empty_database_migrate_it_once() {
+    let url = crate::helpers::empty_database();
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || stampcard::db::migrate(&url))
+        })
+        .collect();
+    let applied: Vec<usize> = starts.into_iter().map(|s| s.join().unwrap().expect("every instance comes up")).collect();
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap().count();
+    assert_eq!(applied.iter().sum::<usize>(), migrations, "each migration ran once: {applied:?}");
+    assert_eq!(applied.iter().filter(|n| **n > 0).count(), 1, "one migrated, the others found it done: {applied:?}");
+}

@@ -8,6 +8,9 @@ use serde_json::{json, Value};
 use crate::helpers::{spawn_app, spawn_app_with, Client, Res, TestApp, PASSWORD};
 
 const PHONE: &str = "010-1234-5678";
+
+/// The stamping endpoint as idempotency keys are scoped to it.
+const STAMPS_ENDPOINT: &str = "POST /api/v1/stamps";
 const E164: &str = "+821012345678";
 const STAMPS: &str = "/api/v1/stamps";
 const EVENTS: &str = "/api/v1/stamps/events";
@@ -279,25 +282,35 @@ async fn an_insufficient_stamps_answer_is_replayed_with_its_balance() {
 }
 
 #[tokio::test]
-async fn an_unanswered_key_is_in_progress_until_it_counts_as_abandoned() {
+async fn a_key_held_by_a_running_request_is_in_progress_and_free_the_moment_its_owner_dies() {
+    use diesel::{Connection, RunQueryDsl};
     let app = spawn_app().await;
     let (staff, customer) = cafe(&app).await;
     let body = json!({"phone": PHONE});
-    assert_created(&stamp_with_key(&staff, body.clone(), "slow").await);
-    // A claim without a response: its request is still running, or vanished before committing.
-    app.db_exec("UPDATE idempotency_keys SET status = NULL, body = NULL");
+    let staff_id = staff.get("/api/v1/users/me").await.body["id"].as_str().unwrap().to_owned();
+    // How a request that holds the key looks to PostgreSQL: a transaction holding the key's
+    // lock, its effect not yet committed (here: on another connection, as another instance).
+    let mut owner = app.db();
+    owner.begin_test_transaction().unwrap();
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('idempotency:{staff_id}:{STAMPS_ENDPOINT}:slow', 0))"
+    ))
+    .execute(&mut owner)
+    .unwrap();
 
     let running = stamp_with_key(&staff, body.clone(), "slow").await;
-    app.db_exec("UPDATE idempotency_keys SET created_at = now() - interval '2 minutes'");
-    let taken_over = stamp_with_key(&staff, body.clone(), "slow").await;
+    running.assert_problem(409, "idempotency_key_in_progress");
+    assert!(running.header("retry-after").is_some());
+    // The owner dies: its connection drops, PostgreSQL aborts its transaction, the key is free.
+    drop(owner);
+    let retried = stamp_with_key(&staff, body.clone(), "slow").await;
     let replayed = stamp_with_key(&staff, body, "slow").await;
 
-    running.assert_problem(409, "idempotency_key_in_progress");
-    assert_created(&taken_over);
-    assert_eq!(taken_over.header("idempotent-replayed"), None, "the abandoned claim was run again");
+    assert_created(&retried);
+    assert_eq!(retried.header("idempotent-replayed"), None, "the retry ran the effect");
     assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
-    assert_eq!(replayed.text, taken_over.text);
-    assert_eq!(card_of(&customer).await["balance"], 2);
+    assert_eq!(replayed.text, retried.text);
+    assert_eq!(card_of(&customer).await["balance"], 1, "one effect");
 }
 
 #[tokio::test]

@@ -60,3 +60,12 @@ pub fn new_database() -> String {
         .expect("create test db");
     format!("{server}/{name}")
 }
+
+/// A new, empty database (no migrations applied); returns its URL.
+pub fn empty_database() -> String {
+    let server = server_url();
+    let name = format!("empty_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = connect_with_retry(&format!("{server}/postgres"));
+    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE template0")).execute(&mut conn).expect("create db");
+    format!("{server}/{name}")
+}

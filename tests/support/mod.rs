@@ -11,7 +11,7 @@ mod database;
 pub use app::{cores, spawn_app, spawn_app_on, spawn_app_with, spawn_app_with_passwords, test_config, TestApp};
 pub use binary::stampcard;
 pub use client::{Client, Res};
-pub use database::new_database;
+pub use database::{empty_database, new_database};
 
 /// A password that passes every rule.
 pub const PASSWORD: &str = "flat white at dawn";
