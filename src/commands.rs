@@ -1,6 +1,8 @@
 //! What each subcommand does, once the configuration is valid.
 
 use std::net::TcpListener;
+
+use actix_web::dev::Server;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -11,6 +13,7 @@ use crate::auth::password::Passwords;
 use crate::cli::{SessionsCommand, UserCommand};
 use crate::config::Config;
 use crate::db::{self, Db};
+use crate::metrics::Metrics;
 use crate::models::{session::Session, throttle};
 use crate::{accounts, startup};
 use devdb::DevDatabase;
@@ -63,10 +66,28 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     actix_web::rt::spawn(purge_periodically(db.clone()));
     tracing::info!(addr = %listener.local_addr()?, dev = config.is_dev(), "serving");
     let passwords = Passwords::start(config.bcrypt_cost, std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let server = startup::build(listener, startup::ServerParts { config, db, passwords, key, extra_routes: None })?;
+    let metrics = Metrics::new();
+    let metrics_server = match &config.metrics_addr {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr.as_str())
+                .with_context(|| format!("cannot listen on {addr} (STAMPCARD_METRICS_ADDR)"))?;
+            tracing::info!(addr = %listener.local_addr()?, "metrics on /metrics");
+            Some(startup::metrics_server(listener, metrics.clone(), db.clone(), passwords.clone())?)
+        }
+        None => None,
+    };
+    let metrics_handle = metrics_server.as_ref().map(Server::handle);
+    if let Some(server) = metrics_server {
+        actix_web::rt::spawn(server);
+    }
+    let parts = startup::ServerParts { config, db, passwords, metrics, key, extra_routes: None };
+    let server = startup::build(listener, parts)?;
     // actix-server handles SIGTERM/SIGINT: it stops accepting, lets in-flight requests finish
     // (up to the shutdown timeout), then this future resolves.
     let served = server.await;
+    if let Some(handle) = metrics_handle {
+        handle.stop(true).await;
+    }
     database.close()?;
     served.context("server failed")
 }

@@ -63,6 +63,20 @@ pub struct Config {
     /// Milliseconds a request waits for a database connection before answering 503, 10..=600000.
     #[arg(long = "db-timeout-ms", env = "STAMPCARD_DB_TIMEOUT_MS", value_name = "STAMPCARD_DB_TIMEOUT_MS", global = true, default_value_t = 3000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub db_timeout_ms: u64,
+    /// Address of the Prometheus metrics listener (GET /metrics), apart from the public one
+    /// [default: none, no metrics listener].
+    #[arg(long, env = "STAMPCARD_METRICS_ADDR", value_name = "STAMPCARD_METRICS_ADDR", global = true, value_parser = socket_address)]
+    pub metrics_addr: Option<String>,
+    /// Log lines as text, or as one JSON object per line for log shippers.
+    #[arg(
+        long,
+        env = "STAMPCARD_LOG_FORMAT",
+        value_name = "STAMPCARD_LOG_FORMAT",
+        global = true,
+        default_value = "text",
+        ignore_case = true
+    )]
+    pub log_format: LogFormat,
     /// HTTP worker threads, 1..=1024 [default: one per core].
     #[arg(long, env = "STAMPCARD_WORKERS", value_name = "STAMPCARD_WORKERS", global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub workers: Option<u16>,
@@ -132,6 +146,13 @@ pub struct Origins(pub Vec<String>);
 /// `STAMPCARD_TRUSTED_PROXIES`, each a network (an address is a network of one).
 #[derive(Debug, Clone, Default)]
 pub struct Proxies(pub Vec<IpNet>);
+
+/// `STAMPCARD_LOG_FORMAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
 
 /// `STAMPCARD_COOKIE_SAMESITE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,6 +5,7 @@
 //! Checking a connection out of the pool can block too (it waits up to `db_timeout` when all
 //! are busy), which is why the checkout happens on that thread as well.
 
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
@@ -13,6 +14,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
@@ -22,6 +24,8 @@ pub struct Db {
     pool: Pool<Manager>,
     /// How long a request waits for a connection before it is a 503.
     timeout: Duration,
+    /// Where waits and timeouts are counted, once the server has attached its metrics.
+    metrics: Arc<OnceLock<Metrics>>,
 }
 
 /// A pooled connection, and whether a query found it gone (the server closed it, or the
@@ -70,7 +74,7 @@ impl Db {
             // request gets a 503) and dropped from the pool instead (see `Manager`).
             .test_on_check_out(false)
             .build_unchecked(Manager { url: url.to_owned() });
-        Self { pool, timeout: config.db_timeout() }
+        Self { pool, timeout: config.db_timeout(), metrics: Arc::default() }
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool.
@@ -120,7 +124,30 @@ impl Db {
     /// for a blocking thread (there are only as many as connections, see `startup.rs`) counts
     /// against the wait; with none left, only an idle connection will do.
     fn checkout(&self, asked: Instant, limit: Duration) -> Result<PooledConnection<Manager>, ApiError> {
-        Ok(self.pool.get_timeout(limit.saturating_sub(asked.elapsed()))?)
+        let got = self.pool.get_timeout(limit.saturating_sub(asked.elapsed()));
+        if let Some(metrics) = self.metrics.get() {
+            metrics.db_wait.observe(asked.elapsed().as_secs_f64());
+            if got.is_err() {
+                metrics.db_timeouts.inc();
+            }
+        }
+        Ok(got?)
+    }
+
+    /// Counts this pool's waits and timeouts in `metrics` (every clone shares them).
+    pub fn attach_metrics(&self, metrics: Metrics) {
+        let _ = self.metrics.set(metrics);
+    }
+
+    /// The server's metrics, once attached.
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.metrics.get()
+    }
+
+    /// Connections in use, and idle.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections - state.idle_connections, state.idle_connections)
     }
 }
 

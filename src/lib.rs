@@ -17,6 +17,7 @@ mod fields;
 mod idempotency;
 mod logging;
 mod messages;
+pub mod metrics;
 mod middleware;
 pub mod models;
 mod preferences;
@@ -42,7 +43,7 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    let _flush_on_exit = logging::start();
+    let _flush_on_exit = logging::start(cli.config.log_format);
     let config = cli.config;
     let result = match cli.command {
         Command::Serve => actix_web::rt::System::new().block_on(commands::serve(config)),

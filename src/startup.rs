@@ -16,6 +16,7 @@ use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::middleware::{problems::problems, request_guard::request_guard, request_log::request_log};
 use crate::{extract, routes, session};
 
@@ -25,6 +26,8 @@ pub struct ServerParts {
     pub db: Db,
     /// The bcrypt threads (see [`Passwords::start`]).
     pub passwords: Passwords,
+    /// The server's metrics (served by [`metrics_server`] where configured).
+    pub metrics: Metrics,
     /// The cookie key (at least 64 bytes).
     pub key: Vec<u8>,
     /// Extra routes, for tests that need a handler the product does not have.
@@ -33,13 +36,15 @@ pub struct ServerParts {
 
 /// The server, not yet running: await it (or spawn it) to serve.
 pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Server> {
-    let ServerParts { config, db, passwords, key, extra_routes } = parts;
+    let ServerParts { config, db, passwords, metrics, key, extra_routes } = parts;
+    db.attach_metrics(metrics.clone());
     let (workers, pool_size) = (config.workers(), config.db_pool_size as usize);
     let config = web::Data::new(config);
     let key = Key::from(&key);
     let db_data = web::Data::new(db.clone());
     let passwords = web::Data::new(passwords);
-    let attempts = web::Data::new(Attempts::default());
+    let attempts = web::Data::new(Attempts::new(metrics.clone()));
+    let metrics = web::Data::new(metrics);
     let server = HttpServer::new(move || {
         let mut cors = Cors::default()
             .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
@@ -60,6 +65,7 @@ pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Serve
             .app_data(db_data.clone())
             .app_data(passwords.clone())
             .app_data(attempts.clone())
+            .app_data(metrics.clone())
             .app_data(extract::payload_config())
             .app_data(
                 web::QueryConfig::default().error_handler(|err, _| ApiError::MalformedRequest(err.to_string()).into()),
@@ -95,6 +101,42 @@ pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Serve
     // is dropped, and a login still waiting for bcrypt then costs no bcrypt time (HTTP/1.1
     // half-closed connections are legal, but no client of a JSON API relies on them).
     .h1_allow_half_closed(false)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// The metrics listener: `GET /metrics` in Prometheus' text format, on an address of its own
+/// (`STAMPCARD_METRICS_ADDR`), so that the public address never shows them. One worker: a
+/// scrape every few seconds needs no more.
+pub fn metrics_server(
+    listener: TcpListener,
+    metrics: Metrics,
+    db: Db,
+    passwords: Passwords,
+) -> std::io::Result<Server> {
+    let state = web::Data::new((metrics, db, passwords));
+    let server = HttpServer::new(move || {
+        App::new().app_data(state.clone()).route(
+            "/metrics",
+            web::get().to(|state: web::Data<(Metrics, Db, Passwords)>| async move {
+                let (metrics, db, passwords) = state.as_ref();
+                // What is a state, not an event, is read now.
+                let (in_use, idle) = db.pool_state();
+                metrics.db_connections.with_label_values(&["in_use"]).set(i64::from(in_use));
+                metrics.db_connections.with_label_values(&["idle"]).set(i64::from(idle));
+                let (pending, running) = passwords.load();
+                metrics.password_jobs.with_label_values(&["queued"]).set((pending - running.min(pending)) as i64);
+                metrics.password_jobs.with_label_values(&["running"]).set(running as i64);
+                Metrics::catch_up(&metrics.password_verifications, passwords.verifications());
+                Metrics::catch_up(&metrics.password_jobs_refused, passwords.refused());
+                actix_web::HttpResponse::Ok()
+                    .content_type("text/plain; version=0.0.4; charset=utf-8")
+                    .body(metrics.render())
+            }),
+        )
+    })
+    .workers(1)
     .listen(listener)?
     .run();
     Ok(server)

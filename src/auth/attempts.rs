@@ -20,6 +20,7 @@ use crate::auth::client_ip::attempt_key;
 use crate::auth::password::{Passwords, Verdict};
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::models::throttle::{self, Claim};
 
 /// Whose password is being tried, and from where.
@@ -37,9 +38,9 @@ impl Attempt {
 }
 
 /// This process's front of the attempt count: one per server.
-#[derive(Default)]
 pub struct Attempts {
     accounts: Mutex<HashMap<String, Arc<Gate>>>,
+    metrics: Metrics,
 }
 
 /// One account's place in the queue of claims, and what the database last said of its lock.
@@ -74,6 +75,10 @@ impl Gate {
 }
 
 impl Attempts {
+    pub fn new(metrics: Metrics) -> Self {
+        Self { accounts: Mutex::default(), metrics }
+    }
+
     /// Counts `attempt` (429 when it may not be made now), and runs `also` on the same
     /// connection in the same turn (the login looks its user up).
     pub async fn claim<T: Send + 'static>(
@@ -83,11 +88,15 @@ impl Attempts {
         also: impl FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<(Claim, T), ApiError> {
         let gate = self.gate(&attempt.account);
+        let refused_here = |err| {
+            self.metrics.attempts_refused.with_label_values(&["account"]).inc();
+            err
+        };
         let result = async {
-            gate.refuse_if_locked()?;
+            gate.refuse_if_locked().map_err(refused_here)?;
             let _turn = gate.turn.lock().await;
             // The claim before this one may have found the account locked.
-            gate.refuse_if_locked()?;
+            gate.refuse_if_locked().map_err(refused_here)?;
             let (account, ip) = (attempt.account.clone(), attempt.ip.clone());
             let claimed = db
                 .run(move |conn| match throttle::claim(conn, &account, &ip)? {
@@ -95,13 +104,23 @@ impl Attempts {
                     Err(refusal) => Ok(Err(refusal)),
                 })
                 .await?;
-            claimed.map_err(|refusal| {
-                if refusal.account_locked {
-                    let until = Instant::now() + Duration::from_secs(refusal.retry_after);
-                    *lock(&gate.locked_until) = Some(until);
+            let limit = |refusal: &throttle::Refusal| if refusal.account_locked { "account" } else { "address" };
+            match claimed {
+                Ok((claim, also)) => {
+                    if claim.sets_lock() {
+                        self.metrics.lockouts.inc();
+                    }
+                    Ok((claim, also))
                 }
-                ApiError::from(refusal)
-            })
+                Err(refusal) => {
+                    self.metrics.attempts_refused.with_label_values(&[limit(&refusal)]).inc();
+                    if refusal.account_locked {
+                        let until = Instant::now() + Duration::from_secs(refusal.retry_after);
+                        *lock(&gate.locked_until) = Some(until);
+                    }
+                    Err(ApiError::from(refusal))
+                }
+            }
         }
         .await;
         self.forget_unless_needed(&attempt.account, gate);
@@ -134,8 +153,9 @@ impl Attempts {
             }
         };
         let verdict = passwords.verify(ticket, given, stored, hash_on_success).await?;
-        if matches!(verdict, Verdict::Right { .. }) {
-            db.run(move |conn| throttle::succeeded(conn, &claim)).await?;
+        match verdict {
+            Verdict::Right { .. } => db.run(move |conn| throttle::succeeded(conn, &claim)).await?,
+            Verdict::Wrong => self.metrics.login_failures.inc(),
         }
         Ok(verdict)
     }

@@ -53,6 +53,8 @@ struct Inner {
     job_micros: AtomicU64,
     /// Passwords compared with a hash so far (the tests count them; so do the metrics).
     verifications: AtomicU64,
+    /// Jobs refused because the queue was full.
+    refused: AtomicU64,
     /// A hash of a random password at `cost`, for unknown users (see [`verify`]).
     dummy: OnceLock<String>,
 }
@@ -91,6 +93,7 @@ impl Passwords {
             running: AtomicUsize::new(0),
             job_micros: AtomicU64::new(estimated_micros(cost)),
             verifications: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
             dummy: OnceLock::new(),
         });
         // The dummy hash is needed at the first unknown-user login; computing it now also
@@ -114,6 +117,11 @@ impl Passwords {
         self.inner.verifications.load(Ordering::Relaxed)
     }
 
+    /// How many jobs were refused because the queue was full.
+    pub fn refused(&self) -> u64 {
+        self.inner.refused.load(Ordering::Relaxed)
+    }
+
     /// Jobs admitted and not finished (queued or running), and of those, running.
     pub fn load(&self) -> (usize, usize) {
         (self.inner.pending.load(Ordering::Relaxed), self.inner.running.load(Ordering::Relaxed))
@@ -129,6 +137,7 @@ impl Passwords {
         match inner.pending.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < limit).then_some(n + 1)) {
             Ok(_) => Ok(Ticket { inner: Arc::clone(inner) }),
             Err(pending) => {
+                inner.refused.fetch_add(1, Ordering::Relaxed);
                 let wait = (pending as u64 * job).div_ceil(threads).div_ceil(1_000_000);
                 Err(ApiError::Overloaded { retry_after: wait.clamp(1, 60) })
             }

@@ -8,8 +8,10 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::Error;
+use actix_web::{web, Error};
 use tracing::Instrument;
+
+use crate::metrics::Metrics;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -32,7 +34,15 @@ pub async fn request_log(
         headers.insert(REQUEST_ID, value);
     }
     let status = res.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    span.in_scope(|| tracing::info!(status, latency_ms = format_args!("{latency_ms:.2}"), "request"));
+    let seconds = started.elapsed().as_secs_f64();
+    // The route's template (`/api/v1/users/{id}`), never the path itself: a metric label per
+    // path would grow without end.
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    if let Some(metrics) = res.request().app_data::<web::Data<Metrics>>() {
+        metrics.observe_request(res.request().method().as_str(), &route, status, seconds);
+    }
+    // Hundredths of a millisecond are plenty, and a number in JSON logs.
+    let duration_ms = (seconds * 100_000.0).round() / 100.0;
+    span.in_scope(|| tracing::info!(route, status, duration_ms, "request"));
     Ok(res)
 }

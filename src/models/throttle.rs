@@ -45,6 +45,11 @@ pub struct Claim {
 }
 
 impl Claim {
+    /// Whether this attempt locked its account (it was the one that made the failures enough).
+    pub fn sets_lock(&self) -> bool {
+        self.lock.is_some()
+    }
+
     /// The throttling key of the account this attempt was for.
     pub fn account(&self) -> &str {
         &self.account

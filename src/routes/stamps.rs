@@ -13,7 +13,8 @@ use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::parse;
 use crate::fields::{self, parse_phone, Phone};
-use crate::idempotency::Idempotent;
+use crate::idempotency::{Idempotent, REPLAYED};
+use crate::metrics::Metrics;
 use crate::models::card::{Card, Event, Holder};
 use crate::models::page::PageQuery;
 use crate::session::CurrentUser;
@@ -115,6 +116,7 @@ pub async fn stamp(
     current: CurrentUser,
     db: web::Data<Db>,
     config: web::Data<Config>,
+    metrics: web::Data<Metrics>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     current.require_staff()?;
@@ -122,12 +124,16 @@ pub async fn stamp(
     let idempotent = Idempotent::new(&req, &body)?;
     let holder = input.holder()?;
     let (count, issuer, per_reward) = (input.count(), current.user.id, config.stamps_per_reward);
-    idempotent
+    let res = idempotent
         .run(&db, issuer, STAMP, StatusCode::CREATED, move |conn| {
             let (card, event) = Card::stamp(conn, &holder, count, issuer)?;
             Ok(json!({"card": card.view(per_reward), "event": event}))
         })
-        .await
+        .await?;
+    if ran_now(&res) {
+        metrics.stamps_issued.inc_by(count as u64);
+    }
+    Ok(res)
 }
 
 /// `POST /api/v1/stamps/redemptions`: one free coffee for `stamps_per_reward` stamps.
@@ -136,6 +142,7 @@ pub async fn redeem(
     current: CurrentUser,
     db: web::Data<Db>,
     config: web::Data<Config>,
+    metrics: web::Data<Metrics>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let input: RedeemRequest = parse(&body)?;
@@ -150,10 +157,19 @@ pub async fn redeem(
     };
     let idempotent = Idempotent::new(&req, &body)?;
     let (issuer, per_reward) = (current.user.id, config.stamps_per_reward);
-    idempotent
+    let res = idempotent
         .run(&db, issuer, REDEEM, StatusCode::CREATED, move |conn| {
             let (card, redemption) = Card::redeem(conn, &holder, per_reward, issuer)?;
             Ok(json!({"redemption": redemption, "card": card.view(per_reward)}))
         })
-        .await
+        .await?;
+    if ran_now(&res) {
+        metrics.rewards_redeemed.inc();
+    }
+    Ok(res)
+}
+
+/// Whether a 201 was this request's own effect, not a replay of an earlier one.
+fn ran_now(res: &HttpResponse) -> bool {
+    res.status() == StatusCode::CREATED && !res.headers().contains_key(REPLAYED)
 }

@@ -91,6 +91,10 @@ fn drain(db: &Db, queue: &Mutex<Queue>) {
         // The queue is first in, first out: the batch's first request has waited longest.
         let asked = batch[0].asked;
         let (keys, replies): (Vec<Vec<u8>>, Vec<Reply>) = batch.into_iter().map(|w| (w.key_hash, w.reply)).unzip();
+        if let Some(metrics) = db.metrics() {
+            metrics.session_lookups.inc();
+            metrics.session_batch_size.observe(keys.len() as f64);
+        }
         match db.run_here(asked, |conn| Session::find_live_with_users(conn, &keys)) {
             Ok(rows) => {
                 let by_key: HashMap<&[u8], &(Session, User)> =

@@ -131,3 +131,28 @@ async fn the_cli_deactivates_and_reactivates_and_takes_a_72_byte_password() {
     assert_eq!(app.client().login("longpass", &seventy_two).await.status, reqwest::StatusCode::CREATED);
     assert!(!cli(&["user", "set-active", "--username", "longpass", "--active", "maybe"]).0);
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_with_the_request_fields() {
+    use std::io::Read;
+    let url = tokio::task::spawn_blocking(new_database).await.unwrap();
+    let mut server = crate::helpers::serve_logging(&url, &[("STAMPCARD_LOG_FORMAT", "json")]);
+    crate::helpers::wait_ready(&server.base, std::time::Duration::from_secs(10)).await.expect("ready");
+    let res = reqwest::get(format!("{}/api/v1/users/me", server.base)).await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::UNAUTHORIZED);
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    let mut log = String::new();
+    server.child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    let lines: Vec<serde_json::Value> =
+        log.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
+    let request = lines
+        .iter()
+        .find(|l| l["route"] == "/api/v1/users/me" && l["status"] == 401)
+        .unwrap_or_else(|| panic!("no line for the request in {log}"));
+    assert_eq!(request["message"], "request");
+    assert_eq!(request["level"], "INFO");
+    assert!(request["timestamp"].is_string() && request["duration_ms"].is_number(), "{request}");
+    assert_eq!(request["span"]["method"], "GET");
+    assert!(request["span"]["id"].as_str().is_some_and(|id| !id.is_empty()), "{request}");
+}

@@ -11,6 +11,7 @@ mod binary;
 mod cross_origin;
 mod docs;
 mod errors;
+mod metrics;
 mod openapi;
 mod ops;
 mod preferences;

@@ -11,6 +11,7 @@ use serde_json::json;
 use stampcard::auth::password::Passwords;
 use stampcard::config::Config;
 use stampcard::db::Db;
+use stampcard::metrics::Metrics;
 use stampcard::routes::Resource;
 use stampcard::startup::{self, ServerParts};
 
@@ -32,15 +33,19 @@ pub fn test_config(database_url: &str) -> Config {
 pub struct TestApp {
     pub address: String,
     pub database_url: String,
+    /// Where the app's metrics listener answers `GET /metrics`.
+    pub metrics_address: String,
     /// The app's bcrypt threads, to count the passwords it compared.
     pub passwords: Passwords,
-    handle: ServerHandle,
+    handles: [ServerHandle; 2],
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        // The stop command is sent at once; the server thread finishes it on its own.
-        drop(self.handle.stop(false));
+        // The stop commands are sent at once; the server thread finishes them on its own.
+        for handle in &self.handles {
+            drop(handle.stop(false));
+        }
     }
 }
 
@@ -82,12 +87,21 @@ fn spawn_app_from(database_url: &str, config: Config, passwords: Passwords) -> T
     let db = Db::new(config.database_url.as_deref().expect("a database"), &config);
     let mut key = vec![0u8; 64];
     rand::thread_rng().fill_bytes(&mut key);
-    let parts = ServerParts { config, db, passwords: passwords.clone(), key, extra_routes: Some(test_routes) };
+    let metrics = Metrics::new();
+    let metrics_listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let metrics_address = format!("http://{}", metrics_listener.local_addr().expect("bound"));
+    let metrics_server = startup::metrics_server(metrics_listener, metrics.clone(), db.clone(), passwords.clone())
+        .expect("build the metrics server");
+    let parts = ServerParts { config, db, passwords: passwords.clone(), metrics, key, extra_routes: Some(test_routes) };
     let server = startup::build(listener, parts).expect("build server");
-    let handle = server.handle();
-    // Its own thread and actix system, so the server outlives no test and blocks none.
-    std::thread::spawn(move || actix_web::rt::System::new().block_on(server));
-    TestApp { address, database_url: database_url.to_owned(), passwords, handle }
+    let handles = [server.handle(), metrics_server.handle()];
+    // Their own thread and actix system, so the servers outlive no test and block none.
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let _ = futures_util::future::join(server, metrics_server).await;
+        })
+    });
+    TestApp { address, database_url: database_url.to_owned(), metrics_address, passwords, handles }
 }
 
 /// Routes the product does not have, for tests of the machinery around handlers.

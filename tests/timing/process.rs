@@ -1,48 +1,8 @@
 //! The server process: ready quickly, and a SIGTERM lets in-flight requests finish.
 
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::helpers::{new_database, stampcard, PASSWORD};
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-/// `stampcard serve` on a migrated database and a free port.
-async fn serve(database_url: &str, extra: &[(&str, &str)]) -> Server {
-    let port = devdb::free_port().unwrap();
-    let child = stampcard()
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env("STAMPCARD_DEV", "1")
-        .env("STAMPCARD_ADDR", format!("127.0.0.1:{port}"))
-        .env("STAMPCARD_WORKERS", "1")
-        .envs(extra.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Server { child, base: format!("http://127.0.0.1:{port}") }
-}
-
-async fn wait_ready(base: &str, within: Duration) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() < within {
-        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status().is_success()) {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    None
-}
+use crate::helpers::{new_database, serve, wait_ready, PASSWORD};
 
 #[tokio::test]
 async fn serve_is_ready_within_a_second_on_a_migrated_database() {
