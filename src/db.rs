@@ -5,6 +5,7 @@
 //! Checking a connection out of the pool can block too (it waits up to `db_timeout` when all
 //! are busy), which is why the checkout happens on that thread as well.
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -84,7 +85,40 @@ impl Db {
         T: Send + 'static,
     {
         let (db, asked) = (self.clone(), Instant::now());
-        actix_web::web::block(move || db.run_here(asked, f)).await?
+        self.on_blocking_thread(move || db.run_here(asked, f), self.timeout).await
+    }
+
+    /// Runs `job` on a blocking thread, unless it cannot start within `limit`: then 503 at
+    /// once. There are only as many blocking threads as connections (see `startup.rs`), so a
+    /// job that waits for a thread is waiting for a connection, and the pool's timeout bounds
+    /// that wait too. A job that has started is always waited for: its effect may commit.
+    async fn on_blocking_thread<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+        limit: Duration,
+    ) -> Result<T, ApiError> {
+        const QUEUED: u8 = 0;
+        const STARTED: u8 = 1;
+        const GIVEN_UP: u8 = 2;
+        let state = Arc::new(AtomicU8::new(QUEUED));
+        let job_state = Arc::clone(&state);
+        let running = actix_web::web::block(move || {
+            if job_state.compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire).is_err() {
+                return Err(ApiError::Unavailable("no connection within the pool's timeout".into()));
+            }
+            job()
+        });
+        let mut running = std::pin::pin!(running);
+        match actix_web::rt::time::timeout(limit, &mut running).await {
+            Ok(done) => done?,
+            Err(_) if state.compare_exchange(QUEUED, GIVEN_UP, Ordering::AcqRel, Ordering::Acquire).is_ok() => {
+                if let Some(metrics) = self.metrics.get() {
+                    metrics.db_timeouts.inc();
+                }
+                Err(ApiError::Unavailable("no connection within the pool's timeout".into()))
+            }
+            Err(_) => running.await?,
+        }
     }
 
     /// Runs `f` with a pooled connection on the calling thread, which must be one that may
@@ -111,27 +145,32 @@ impl Db {
     pub async fn ping(&self, timeout: Duration) -> Result<(), ApiError> {
         use diesel::RunQueryDsl;
         let (db, asked) = (self.clone(), Instant::now());
-        actix_web::web::block(move || {
+        let ping = move || {
             with_connection(db.checkout(asked, timeout)?, |conn| {
                 diesel::sql_query("SELECT 1").execute(conn)?;
                 Ok(())
             })
-        })
-        .await?
+        };
+        self.on_blocking_thread(ping, timeout).await
     }
 
     /// A connection, waiting for one until `limit` after `asked`. The time a job spent queued
-    /// for a blocking thread (there are only as many as connections, see `startup.rs`) counts
-    /// against the wait; with none left, only an idle connection will do.
+    /// for a blocking thread counts against the wait: once it is used up, the answer is 503,
+    /// even if a connection has just come free (the request has waited longer than promised).
     fn checkout(&self, asked: Instant, limit: Duration) -> Result<PooledConnection<Manager>, ApiError> {
-        let got = self.pool.get_timeout(limit.saturating_sub(asked.elapsed()));
+        let left = limit.saturating_sub(asked.elapsed());
+        let got = if left.is_zero() {
+            Err(ApiError::Unavailable("no connection within the pool's timeout".into()))
+        } else {
+            self.pool.get_timeout(left).map_err(ApiError::from)
+        };
         if let Some(metrics) = self.metrics.get() {
             metrics.db_wait.observe(asked.elapsed().as_secs_f64());
             if got.is_err() {
                 metrics.db_timeouts.inc();
             }
         }
-        Ok(got?)
+        got
     }
 
     /// Counts this pool's waits and timeouts in `metrics` (every clone shares them).

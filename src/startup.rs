@@ -137,6 +137,9 @@ pub fn metrics_server(
         )
     })
     .workers(1)
+    // The main server handles SIGTERM; on a signal an actix server stops the whole system,
+    // which would cut the main server's graceful stop short. The caller stops this one after.
+    .disable_signals()
     .listen(listener)?
     .run();
     Ok(server)

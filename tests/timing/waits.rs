@@ -45,3 +45,32 @@ async fn the_wait_for_a_connection_counts_from_when_the_request_began_to_wait() 
     assert!(unavailable);
     assert!(waited >= Duration::from_millis(300), "gave up after {waited:?}");
 }
+
+#[test]
+fn a_request_that_cannot_get_a_thread_within_the_timeout_is_503_at_the_timeout() {
+    let _alone = tokio::runtime::Runtime::new().unwrap().block_on(crate::helpers::timing_sensitive());
+    let url = crate::helpers::new_database();
+    let mut config = crate::helpers::test_config(&url);
+    config.db_timeout_ms = 400;
+    let db = stampcard::db::Db::new(&url, &config);
+    // One blocking thread, as when every thread of a worker holds a connection (startup.rs).
+    let runtime = tokio::runtime::Builder::new_multi_thread().max_blocking_threads(1).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let busy = db.clone();
+        let holder = tokio::spawn(async move {
+            busy.run(|conn| {
+                use diesel::RunQueryDsl;
+                diesel::sql_query("SELECT pg_sleep(2)").execute(conn)?;
+                Ok(())
+            })
+            .await
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = Instant::now();
+        let queued = db.run(|_| Ok(())).await;
+        let waited = started.elapsed();
+        assert!(matches!(queued, Err(stampcard::error::ApiError::Unavailable(_))), "{queued:?}");
+        assert!(waited < Duration::from_millis(1200), "answered after {waited:?}, not at the timeout");
+        assert!(holder.await.unwrap().is_ok(), "the job that had started finished");
+    });
+}
