@@ -16,7 +16,10 @@ async fn serve_is_ready_within_a_second_on_a_migrated_database() {
 async fn sigterm_lets_in_flight_requests_finish_and_exits_zero() {
     let _alone = crate::helpers::timing_sensitive().await;
     let url = tokio::task::spawn_blocking(new_database).await.unwrap();
-    let mut server = serve(&url, &[("STAMPCARD_BCRYPT_COST", "12")]).await;
+    // With a metrics listener too: a second server in the process must not cut the first
+    // one's graceful stop short.
+    let metrics = format!("127.0.0.1:{}", devdb::free_port().unwrap());
+    let mut server = serve(&url, &[("STAMPCARD_BCRYPT_COST", "12"), ("STAMPCARD_METRICS_ADDR", &metrics)]).await;
     wait_ready(&server.base, Duration::from_secs(10)).await.expect("ready");
     let client = reqwest::Client::new();
     let signup = serde_json::json!({"username": "slowpoke", "password": PASSWORD});
