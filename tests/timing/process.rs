@@ -19,11 +19,11 @@ async fn sigterm_lets_in_flight_requests_finish_and_exits_zero() {
     // With a metrics listener too: a second server in the process must not cut the first
     // one's graceful stop short.
     let metrics = format!("127.0.0.1:{}", devdb::free_port().unwrap());
-    let mut server = serve(&url, &[("STAMPCARD_BCRYPT_COST", "12"), ("STAMPCARD_METRICS_ADDR", &metrics)]).await;
+    let mut server = serve(&url, &[("STAMPCARD_BCRYPT_COST", "14"), ("STAMPCARD_METRICS_ADDR", &metrics)]).await;
     wait_ready(&server.base, Duration::from_secs(10)).await.expect("ready");
     let client = reqwest::Client::new();
     let signup = serde_json::json!({"username": "slowpoke", "password": PASSWORD});
-    // A signup at cost 12 spends a few hundred milliseconds in bcrypt: long enough to be
+    // A signup at cost 14 spends over a second in bcrypt: long enough to be
     // in flight when the signal arrives.
     let in_flight = tokio::spawn(client.post(format!("{}/api/v1/users", server.base)).json(&signup).send());
     tokio::time::sleep(Duration::from_millis(80)).await;
