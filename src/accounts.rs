@@ -10,7 +10,7 @@ use crate::auth::{password, password_rules};
 use crate::codes::FieldCode;
 use crate::error::ApiError;
 use crate::fields::{self, normalise_username, username_key, Phone};
-use crate::models::user::{NewUser, ProfileChange, Role, User};
+use crate::models::user::{NewUser, PhoneHolders, ProfileChange, Role, User};
 
 /// `POST /api/v1/users`. A `role` in the body is ignored: there is no field for it.
 #[derive(Debug, Default, Deserialize)]
@@ -115,25 +115,32 @@ impl ProfilePatch {
     }
 }
 
-/// Creates a user from the command line (the blocking way: there is no async worker to spare).
+/// An account the command line creates.
+pub struct NewAccount<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub role: Role,
+}
+
+/// Creates a user from the command line (the blocking way: there is no async worker to spare),
+/// with the signup's rules.
 pub fn create_user_sync(
     conn: &mut PgConnection,
-    username: &str,
-    password: &str,
-    email: Option<&str>,
-    phone: Option<&str>,
-    role: Role,
+    account: NewAccount,
     cost: u32,
+    holders: PhoneHolders,
 ) -> anyhow::Result<User> {
     let signup = Signup {
-        username: Some(username.to_owned()),
-        password: Some(password.to_owned()),
-        email: email.map(str::to_owned),
-        phone: phone.map(Phone::parse),
+        username: Some(account.username.to_owned()),
+        password: Some(account.password.to_owned()),
+        email: account.email.map(str::to_owned),
+        phone: account.phone.map(Phone::parse),
     };
     signup.validate().map_err(|e| describe(e.into()))?;
-    let hash = password::hash_now(password, cost).map_err(describe)?;
-    User::insert(conn, signup.into_new_user(hash, role)).map_err(describe)
+    let hash = password::hash_now(account.password, cost).map_err(describe)?;
+    User::insert(conn, signup.into_new_user(hash, account.role), holders).map_err(describe)
 }
 
 /// Changes a user's role or activity from the command line, with the API's rules.

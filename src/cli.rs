@@ -32,6 +32,26 @@ pub enum Command {
     /// Manage server-side sessions.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Look at and retry outbound messages (password reset mails, phone codes).
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List the latest messages, newest first.
+    List {
+        /// Only messages in this state.
+        #[arg(long, value_parser = ["pending", "sent", "skipped", "failed"])]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Put failed messages (all, or one) back in the queue; the workers send them again.
+    Retry {
+        #[arg(long)]
+        id: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -28,6 +28,8 @@ pub enum Code {
     UnsupportedMediaType,
     ValidationFailed,
     IdempotencyKeyReused,
+    InvalidToken,
+    InvalidCode,
     TooManyAttempts,
     ServiceUnavailable,
     /// A 4xx that actix or a middleware produced and none of the above describes.
@@ -57,6 +59,8 @@ impl Code {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::ValidationFailed => "validation_failed",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::InvalidToken => "invalid_token",
+            Self::InvalidCode => "invalid_code",
             Self::TooManyAttempts => "too_many_attempts",
             Self::ServiceUnavailable => "service_unavailable",
             Self::BadRequest => "bad_request",

@@ -10,11 +10,13 @@ use diesel::{Connection, PgConnection};
 use rand::RngCore;
 
 use crate::auth::password::Passwords;
-use crate::cli::{SessionsCommand, UserCommand};
+use crate::cli::{OutboxCommand, SessionsCommand, UserCommand};
 use crate::config::Config;
 use crate::db::{self, Db};
 use crate::metrics::Metrics;
+use crate::models::user::PhoneHolders;
 use crate::models::{session::Session, throttle};
+use crate::outbox::{Outbox, Worker};
 use crate::{accounts, startup};
 use devdb::DevDatabase;
 
@@ -57,6 +59,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
         (None, false) => bail!("invalid STAMPCARD_SECRET_KEY: required unless STAMPCARD_DEV=1"),
     };
+    let outbox = Outbox::new(&config)?;
     let listener = TcpListener::bind(config.addr.as_str())
         .with_context(|| format!("cannot listen on {} (STAMPCARD_ADDR)", config.addr))?;
     let database = Database::open(&config)?;
@@ -80,7 +83,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if let Some(server) = metrics_server {
         actix_web::rt::spawn(server);
     }
-    let parts = startup::ServerParts { config, db, passwords, metrics, key, extra_routes: None };
+    // Delivers what this and every other instance put in the outbox.
+    let deliveries = Worker::start(outbox.clone(), database.url.clone());
+    let parts = startup::ServerParts { config, db, passwords, metrics, outbox, key, extra_routes: None };
     let server = startup::build(listener, parts)?;
     // actix-server handles SIGTERM/SIGINT: it stops accepting, lets in-flight requests finish
     // (up to the shutdown timeout), then this future resolves.
@@ -88,6 +93,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if let Some(handle) = metrics_handle {
         handle.stop(true).await;
     }
+    drop(deliveries);
     database.close()?;
     served.context("server failed")
 }
@@ -99,7 +105,10 @@ async fn purge_periodically(db: Db) {
         let purged = db
             .run(|conn| {
                 let sessions = Session::purge_expired(conn)?;
-                let other = throttle::purge(conn)? + crate::models::idempotency::purge(conn)?;
+                let other = throttle::purge(conn)?
+                    + crate::models::idempotency::purge(conn)?
+                    + crate::models::reset::purge(conn)?
+                    + crate::models::outbox::purge(conn)?;
                 Ok((sessions, other))
             })
             .await;
@@ -129,6 +138,39 @@ pub fn sessions(config: &Config, command: SessionsCommand) -> anyhow::Result<()>
     })
 }
 
+/// `stampcard outbox list|retry`.
+pub fn outbox(config: &Config, command: OutboxCommand) -> anyhow::Result<()> {
+    use crate::models::outbox;
+    let api = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
+    with_connection(config, |conn| match command {
+        OutboxCommand::List { state, limit } => {
+            let messages = outbox::list(conn, state.as_deref(), limit).map_err(api)?;
+            println!(
+                "{:>6}  {:<15} {:<8} {:>8}  {:<20} {:<24} last error",
+                "id", "kind", "state", "attempts", "created", "recipient"
+            );
+            for m in messages {
+                println!(
+                    "{:>6}  {:<15} {:<8} {:>8}  {:<20} {:<24} {}",
+                    m.id,
+                    m.kind,
+                    m.state,
+                    m.attempts,
+                    m.created_at.format("%Y-%m-%d %H:%M:%S"),
+                    m.recipient,
+                    m.last_error.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        OutboxCommand::Retry { id } => {
+            let n = outbox::retry(conn, id).map_err(api)?;
+            println!("{n} failed message(s) queued again");
+            Ok(())
+        }
+    })
+}
+
 /// `stampcard user create|set-role`.
 pub fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
     match command {
@@ -137,17 +179,16 @@ pub fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                 Ok(p) if !p.is_empty() => p,
                 _ => prompt_password()?,
             };
-            let cost = config.bcrypt_cost;
+            let (cost, holders) = (config.bcrypt_cost, PhoneHolders::from_setting(config.require_verified_phone));
             with_connection(config, |conn| {
-                let user = accounts::create_user_sync(
-                    conn,
-                    &username,
-                    &password,
-                    email.as_deref(),
-                    phone.as_deref(),
+                let account = accounts::NewAccount {
+                    username: &username,
+                    password: &password,
+                    email: email.as_deref(),
+                    phone: phone.as_deref(),
                     role,
-                    cost,
-                )?;
+                };
+                let user = accounts::create_user_sync(conn, account, cost, holders)?;
                 println!("created {} ({}) with id {}", user.username, user.role, user.id);
                 Ok(())
             })

@@ -63,6 +63,27 @@ pub struct Config {
     /// Milliseconds a request waits for a database connection before answering 503, 10..=600000.
     #[arg(long = "db-timeout-ms", env = "STAMPCARD_DB_TIMEOUT_MS", value_name = "STAMPCARD_DB_TIMEOUT_MS", global = true, default_value_t = 3000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub db_timeout_ms: u64,
+    /// SMTP server for outbound mail (password resets), e.g. smtp://127.0.0.1:2525 or
+    /// smtps://user:pass@host:465 [default: none: in dev mode mail is logged, otherwise the
+    /// endpoints that send it answer 503].
+    #[arg(long, env = "STAMPCARD_SMTP_URL", value_name = "STAMPCARD_SMTP_URL", global = true, hide_env_values = true, value_parser = smtp_url)]
+    pub smtp_url: Option<String>,
+    /// The sender of outbound mail.
+    #[arg(long, env = "STAMPCARD_MAIL_FROM", value_name = "STAMPCARD_MAIL_FROM", global = true, default_value = "stampcard <noreply@localhost>", value_parser = mailbox)]
+    pub mail_from: String,
+    /// SMS gateway: the server POSTs {"to": "+8210...", "text": "..."} here; 2xx means accepted
+    /// [default: none: in dev mode SMS are logged, otherwise the endpoints that send them
+    /// answer 503].
+    #[arg(long, env = "STAMPCARD_SMS_WEBHOOK_URL", value_name = "STAMPCARD_SMS_WEBHOOK_URL", global = true, hide_env_values = true, value_parser = http_url)]
+    pub sms_webhook_url: Option<String>,
+    /// Where links in messages point, e.g. https://stamps.example.com [default: http:// +
+    /// STAMPCARD_ADDR].
+    #[arg(long, env = "STAMPCARD_PUBLIC_URL", value_name = "STAMPCARD_PUBLIC_URL", global = true, value_parser = http_url)]
+    pub public_url: Option<String>,
+    /// Only verified phones count (1/true or 0/false): staff find only verified phones, and a
+    /// phone is taken only while a verified user holds it.
+    #[arg(long, env = "STAMPCARD_REQUIRE_VERIFIED_PHONE", value_name = "STAMPCARD_REQUIRE_VERIFIED_PHONE", global = true, default_value = "false", value_parser = boolean)]
+    pub require_verified_phone: bool,
     /// Address of the Prometheus metrics listener (GET /metrics), apart from the public one
     /// [default: none, no metrics listener].
     #[arg(long, env = "STAMPCARD_METRICS_ADDR", value_name = "STAMPCARD_METRICS_ADDR", global = true, value_parser = socket_address)]
@@ -94,6 +115,11 @@ impl Config {
 
     pub fn db_timeout(&self) -> Duration {
         Duration::from_millis(self.db_timeout_ms)
+    }
+
+    /// Where links in messages point: `STAMPCARD_PUBLIC_URL`, or the listen address.
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.addr)).trim_end_matches('/').to_owned()
     }
 
     pub fn workers(&self) -> usize {
@@ -178,6 +204,35 @@ fn database_url(value: &str) -> Result<String, String> {
         Ok(url.to_owned())
     } else {
         Err("must be a postgres:// or postgresql:// URL".into())
+    }
+}
+
+fn smtp_url(value: &str) -> Result<String, String> {
+    let url = value.trim();
+    if url.starts_with("smtp://") || url.starts_with("smtps://") {
+        Ok(url.to_owned())
+    } else {
+        Err("must be an smtp:// or smtps:// URL".into())
+    }
+}
+
+fn http_url(value: &str) -> Result<String, String> {
+    let url = value.trim();
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() => Ok(url.to_owned()),
+        _ => Err(format!("{url:?} is not an http:// or https:// URL")),
+    }
+}
+
+/// `Name <address>` or a bare address, as a mail's `From`.
+fn mailbox(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let address = value.rsplit_once('<').map_or(value, |(_, rest)| rest.trim_end_matches('>'));
+    if address.contains('@') && !address.contains(char::is_whitespace) {
+        Ok(value.to_owned())
+    } else {
+        Err(format!("{value:?} is not a mail address like \"stampcard <noreply@example.com>\""))
     }
 }
 

@@ -113,6 +113,12 @@ pub enum ApiError {
     /// 422 `validation_failed`, one entry per invalid field.
     #[error("validation failed: {0:?}")]
     Validation(Vec<FieldError>),
+    /// 422 `invalid_token`: a password reset token that is unknown, used or expired.
+    #[error("invalid token")]
+    InvalidToken,
+    /// 422 `invalid_code`: a phone code that is wrong, expired, or dead after 5 tries.
+    #[error("invalid code")]
+    InvalidCode,
     /// 422 `idempotency_key_reused`: same key, different body.
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
@@ -158,6 +164,8 @@ impl ApiError {
             Self::UnsupportedMediaType => Code::UnsupportedMediaType,
             Self::Validation(_) => Code::ValidationFailed,
             Self::IdempotencyKeyReused => Code::IdempotencyKeyReused,
+            Self::InvalidToken => Code::InvalidToken,
+            Self::InvalidCode => Code::InvalidCode,
             Self::TooManyAttempts { .. } => Code::TooManyAttempts,
             Self::Unavailable(_) | Self::Overloaded { .. } => Code::ServiceUnavailable,
             Self::Internal(_) => Code::InternalError,
@@ -207,7 +215,9 @@ impl ResponseError for ApiError {
             }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::IdempotencyKeyReused | Self::InvalidToken | Self::InvalidCode => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -20,6 +20,7 @@ mod messages;
 pub mod metrics;
 mod middleware;
 pub mod models;
+pub mod outbox;
 mod preferences;
 pub mod routes;
 mod schema;
@@ -50,6 +51,7 @@ pub fn run() -> ExitCode {
         Command::Migrate => commands::migrate(&config),
         Command::User(command) => commands::user(&config, command),
         Command::Sessions(command) => commands::sessions(&config, command),
+        Command::Outbox(command) => commands::outbox(&config, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

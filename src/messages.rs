@@ -64,6 +64,8 @@ pub fn title(lang: Lang, code: Code) -> &'static str {
         Code::UnsupportedMediaType => ("Unsupported media type", "지원하지 않는 미디어 타입입니다"),
         Code::ValidationFailed => ("Validation failed", "입력값이 올바르지 않습니다"),
         Code::IdempotencyKeyReused => ("Idempotency key reused", "멱등성 키가 다른 요청에 재사용되었습니다"),
+        Code::InvalidToken => ("Invalid or expired link", "유효하지 않거나 만료된 링크입니다"),
+        Code::InvalidCode => ("Invalid code", "인증번호가 올바르지 않습니다"),
         Code::TooManyAttempts => ("Too many attempts", "시도 횟수가 너무 많습니다"),
         Code::ServiceUnavailable => ("Service unavailable", "서비스를 일시적으로 사용할 수 없습니다"),
         Code::BadRequest => ("Bad request", "잘못된 요청"),
@@ -126,6 +128,14 @@ pub fn detail(lang: Lang, code: Code) -> &'static str {
         Code::ValidationFailed => {
             ("Some fields are invalid; see errors.", "일부 필드가 올바르지 않습니다. errors 를 확인하세요.")
         }
+        Code::InvalidToken => (
+            "This reset link is unknown, used or expired; ask for a new one.",
+            "이 재설정 링크는 알 수 없거나 이미 사용되었거나 만료되었습니다. 새 링크를 요청하세요.",
+        ),
+        Code::InvalidCode => (
+            "The code is wrong, expired, or was tried too often; ask for a new one.",
+            "인증번호가 틀렸거나 만료되었거나 시도 횟수를 넘었습니다. 새 인증번호를 요청하세요.",
+        ),
         Code::IdempotencyKeyReused => (
             "This Idempotency-Key was already used with a different request body.",
             "이 Idempotency-Key 는 다른 요청 본문에 이미 사용되었습니다.",

@@ -40,6 +40,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    outbox (id) {
+        id -> Int8,
+        kind -> Text,
+        recipient -> Text,
+        reference -> Nullable<Uuid>,
+        state -> Text,
+        created_at -> Timestamptz,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    password_reset_tokens (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    phone_verifications (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        phone -> Text,
+        created_at -> Timestamptz,
+        code_hash -> Nullable<Bytea>,
+        sent_at -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        verified_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     redemptions (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -89,11 +126,14 @@ diesel::table! {
         is_active -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        phone_verified -> Bool,
     }
 }
 
 diesel::joinable!(cards -> users (user_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
+diesel::joinable!(password_reset_tokens -> users (user_id));
+diesel::joinable!(phone_verifications -> users (user_id));
 diesel::joinable!(redemptions -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(stamp_events -> users (user_id));
@@ -103,6 +143,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     login_failures,
     login_throttles,
+    outbox,
+    password_reset_tokens,
+    phone_verifications,
     redemptions,
     sessions,
     stamp_events,

@@ -18,6 +18,7 @@ use crate::db::Db;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::middleware::{problems::problems, request_guard::request_guard, request_log::request_log};
+use crate::outbox::Outbox;
 use crate::{extract, routes, session};
 
 /// Everything `build` needs besides the listener.
@@ -28,6 +29,8 @@ pub struct ServerParts {
     pub passwords: Passwords,
     /// The server's metrics (served by [`metrics_server`] where configured).
     pub metrics: Metrics,
+    /// Outbound messages (the caller runs their worker, [`crate::outbox::Worker`]).
+    pub outbox: Outbox,
     /// The cookie key (at least 64 bytes).
     pub key: Vec<u8>,
     /// Extra routes, for tests that need a handler the product does not have.
@@ -36,7 +39,8 @@ pub struct ServerParts {
 
 /// The server, not yet running: await it (or spawn it) to serve.
 pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Server> {
-    let ServerParts { config, db, passwords, metrics, key, extra_routes } = parts;
+    let ServerParts { config, db, passwords, metrics, outbox, key, extra_routes } = parts;
+    let outbox = web::Data::new(outbox);
     db.attach_metrics(metrics.clone());
     let (workers, pool_size) = (config.workers(), config.db_pool_size as usize);
     let config = web::Data::new(config);
@@ -66,6 +70,7 @@ pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Serve
             .app_data(passwords.clone())
             .app_data(attempts.clone())
             .app_data(metrics.clone())
+            .app_data(outbox.clone())
             .app_data(extract::payload_config())
             .app_data(
                 web::QueryConfig::default().error_handler(|err, _| ApiError::MalformedRequest(err.to_string()).into()),

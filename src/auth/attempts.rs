@@ -37,6 +37,9 @@ impl Attempt {
     }
 }
 
+/// A counted attempt of an address alone, to settle when it turns out right.
+pub struct AddressClaim(i64);
+
 /// This process's front of the attempt count: one per server.
 pub struct Attempts {
     accounts: Mutex<HashMap<String, Arc<Gate>>>,
@@ -125,6 +128,23 @@ impl Attempts {
         .await;
         self.forget_unless_needed(&attempt.account, gate);
         result
+    }
+
+    /// Counts an attempt of the client's address alone (a password reset token), or 429.
+    pub async fn claim_address(&self, db: &Db, ip: Option<IpAddr>) -> Result<AddressClaim, ApiError> {
+        let ip = attempt_key(ip);
+        match db.run(move |conn| throttle::claim_address(conn, &ip)).await? {
+            Ok(row) => Ok(AddressClaim(row)),
+            Err(refusal) => {
+                self.metrics.attempts_refused.with_label_values(&["address"]).inc();
+                Err(refusal.into())
+            }
+        }
+    }
+
+    /// The address's attempt turned out right: it was no failure.
+    pub async fn settle_address(&self, db: &Db, claim: AddressClaim) -> Result<(), ApiError> {
+        db.run(move |conn| throttle::address_succeeded(conn, claim.0)).await
     }
 
     /// Checks `given` against `stored` (`None`: no such account, a dummy hash is used) for an

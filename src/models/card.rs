@@ -24,8 +24,9 @@ use crate::schema::{redemptions, stamp_events};
 pub enum Holder {
     /// The caller's own card, whatever their role.
     User(Uuid),
-    /// The card of the active customer with this phone number (E.164).
-    Customer(String),
+    /// The card of the active customer with this phone number (E.164); with `verified_only`
+    /// (`STAMPCARD_REQUIRE_VERIFIED_PHONE`), only one who proved the number counts.
+    Customer { phone: String, verified_only: bool },
 }
 
 impl Holder {
@@ -35,12 +36,20 @@ impl Holder {
     fn query(&self, rest: &str) -> Statement {
         let holder = match self {
             Self::User(_) => "SELECT id, phone FROM users WHERE id = $1",
-            Self::Customer(_) => "SELECT id, phone FROM users WHERE phone = $1 AND role = 'customer' AND is_active",
+            Self::Customer { verified_only: true, .. } => {
+                "SELECT id, phone FROM users WHERE phone = $1 AND phone_verified AND role = 'customer' AND is_active"
+            }
+            // One holder at most: numbers are unique then, but accounts made while only
+            // verified numbers counted may share one; the verified (or oldest) holder wins.
+            Self::Customer { verified_only: false, .. } => {
+                "SELECT id, phone FROM users WHERE phone = $1 AND role = 'customer' AND is_active \
+                 ORDER BY phone_verified DESC, created_at LIMIT 1"
+            }
         };
         let query = Statement::new(format!("WITH holder AS ({holder}){rest}"));
         match self {
             Self::User(id) => query.bind(Bind::Uuid(*id)),
-            Self::Customer(phone) => query.bind(Bind::Text(phone.clone())),
+            Self::Customer { phone, .. } => query.bind(Bind::Text(phone.clone())),
         }
     }
 
@@ -53,7 +62,7 @@ impl Holder {
         }
         match self {
             Self::User(id) => Ok(*id),
-            Self::Customer(_) => Ok(self
+            Self::Customer { .. } => Ok(self
                 .query(" SELECT id FROM holder")
                 .get_result::<Id>(conn)
                 .optional()?

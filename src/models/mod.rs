@@ -2,7 +2,10 @@
 
 pub mod card;
 pub mod idempotency;
+pub mod outbox;
 pub mod page;
+pub mod phone;
+pub mod reset;
 pub mod session;
 pub mod statement;
 pub mod throttle;

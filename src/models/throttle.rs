@@ -115,6 +115,37 @@ pub fn claim(conn: &mut PgConnection, account: &str, ip: &str) -> Result<Result<
     })
 }
 
+#[derive(QueryableByName)]
+struct AddressClaimed {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    attempt_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    retry_after_ms: Option<i64>,
+}
+
+/// An attempt of the address alone (a reset token is tried without an account): the row of
+/// `login_failures` to delete when it turns out right, or why it may not be made now.
+pub fn claim_address(conn: &mut PgConnection, ip: &str) -> Result<Result<i64, Refusal>, ApiError> {
+    let claimed: AddressClaimed = Statement::new("SELECT * FROM claim_address_attempt($1, $2, $3)")
+        .bind(Bind::Text(ip.to_owned()))
+        .bind(Bind::Int(IP_FAILURES_PER_WINDOW))
+        .bind(Bind::Int(IP_WINDOW.num_seconds() as i32))
+        .get_result(conn)?;
+    Ok(match claimed {
+        AddressClaimed { attempt_id: Some(row), .. } => Ok(row),
+        AddressClaimed { retry_after_ms, .. } => {
+            let retry_after = (retry_after_ms.unwrap_or(0).max(0) as u64).div_ceil(1000).max(1);
+            Err(Refusal { retry_after, account_locked: false })
+        }
+    })
+}
+
+/// The address's attempt was no failure.
+pub fn address_succeeded(conn: &mut PgConnection, row: i64) -> Result<(), ApiError> {
+    diesel::delete(login_failures::table.find(row)).execute(conn)?;
+    Ok(())
+}
+
 /// The right password: the account's count starts again, and the address's attempt was no
 /// failure. (Not the address's whole count: one good password must not wash away a spray of
 /// guesses at other accounts.)

@@ -16,6 +16,7 @@ use diesel::sql_types::Text;
 
 use crate::error::{ApiError, Unique};
 use crate::models::page::{Cursor, Page};
+pub use crate::models::phone::PhoneHolders;
 use crate::schema::users;
 
 /// What an account may do. Stored as text, checked by the database (a `CHECK`); a value the
@@ -87,6 +88,8 @@ pub struct User {
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The holder typed the code we sent to `phone`.
+    pub phone_verified: bool,
 }
 
 /// The user as the API shows it: everything but the password hash.
@@ -96,6 +99,7 @@ pub struct UserView {
     pub username: String,
     pub email: Option<String>,
     pub phone: Option<String>,
+    pub phone_verified: bool,
     pub role: Role,
     pub is_active: bool,
     #[serde(serialize_with = "crate::time_format::serialize")]
@@ -111,6 +115,7 @@ impl From<&User> for UserView {
             username: u.username.clone(),
             email: u.email.clone(),
             phone: u.phone.clone(),
+            phone_verified: u.phone_verified,
             role: u.role,
             is_active: u.is_active,
             created_at: u.created_at,
@@ -139,25 +144,72 @@ pub struct ProfileChange {
     pub username_key: Option<String>,
     pub email: Option<Option<String>>,
     pub phone: Option<Option<String>>,
+    pub phone_verified: Option<bool>,
     pub role: Option<Role>,
     pub is_active: Option<bool>,
     pub updated_at: Option<DateTime<Utc>>,
 }
 
 impl User {
-    pub fn insert(conn: &mut PgConnection, new: NewUser) -> Result<User, ApiError> {
-        diesel::insert_into(users::table).values(new).returning(User::as_returning()).get_result(conn).map_err(taken)
+    /// Stores a new user, if its username, email and phone are free (409 `*_taken`); see
+    /// [`PhoneHolders`] for who else may list the same phone.
+    pub fn insert(conn: &mut PgConnection, new: NewUser, holders: PhoneHolders) -> Result<User, ApiError> {
+        conn.transaction(|conn| {
+            if let Some(phone) = &new.phone {
+                holders.ensure_free(conn, phone, new.id)?;
+            }
+            diesel::insert_into(users::table)
+                .values(new)
+                .returning(User::as_returning())
+                .get_result(conn)
+                .map_err(taken)
+        })
     }
 
     pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>, ApiError> {
         Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
     }
 
+    /// The active user with this email address (compared in lower case, as it is unique).
+    pub fn find_active_by_email(conn: &mut PgConnection, address: &str) -> Result<Option<User>, ApiError> {
+        use diesel::dsl::sql;
+        Ok(users::table
+            .filter(sql::<diesel::sql_types::Bool>("lower(email) = ").bind::<Text, _>(address.to_lowercase()))
+            .filter(users::is_active)
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
     pub fn find_by_username_key(conn: &mut PgConnection, key: &str) -> Result<Option<User>, ApiError> {
         Ok(users::table.filter(users::username_key.eq(key)).select(User::as_select()).first(conn).optional()?)
     }
 
-    pub fn update(conn: &mut PgConnection, id: Uuid, mut change: ProfileChange) -> Result<User, ApiError> {
+    /// Changes a user's own profile (username, email, phone). A new phone is unproven, and must
+    /// be free (see [`PhoneHolders`]).
+    pub fn update_profile(
+        conn: &mut PgConnection,
+        id: Uuid,
+        mut change: ProfileChange,
+        holders: PhoneHolders,
+    ) -> Result<User, ApiError> {
+        conn.transaction(|conn| {
+            match &change.phone {
+                Some(Some(phone)) => {
+                    let current = users::table.find(id).select(users::phone).first::<Option<String>>(conn)?;
+                    if current.as_deref() != Some(phone) {
+                        holders.ensure_free(conn, phone, id)?;
+                        change.phone_verified = Some(false);
+                    }
+                }
+                Some(None) => change.phone_verified = Some(false),
+                None => {}
+            }
+            Self::update(conn, id, change)
+        })
+    }
+
+    fn update(conn: &mut PgConnection, id: Uuid, mut change: ProfileChange) -> Result<User, ApiError> {
         change.updated_at = Some(Utc::now());
         diesel::update(users::table.find(id))
             .set(change)
@@ -249,7 +301,7 @@ fn taken(err: DieselError) -> ApiError {
         match info.constraint_name() {
             Some("users_username_key") => return ApiError::Taken(Unique::Username),
             Some("users_email_key") => return ApiError::Taken(Unique::Email),
-            Some("users_phone_key") => return ApiError::Taken(Unique::Phone),
+            Some("users_verified_phone_key") => return ApiError::Taken(Unique::Phone),
             _ => {}
         }
     }

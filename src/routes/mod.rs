@@ -2,6 +2,8 @@
 
 mod admin;
 mod ops;
+mod password_resets;
+mod phone_verification;
 mod preferences;
 mod resource;
 
@@ -25,6 +27,8 @@ pub fn resources() -> Vec<Resource> {
         Resource::new("/api/v1/users").post(users::signup).get(admin::list),
         Resource::new("/api/v1/users/me").get(users::me).patch(users::update_me).delete(users::delete_me),
         Resource::new("/api/v1/users/me/password").put(users::change_password),
+        Resource::new("/api/v1/users/me/phone-verification").post(phone_verification::request),
+        Resource::new("/api/v1/users/me/phone-verification/confirm").post(phone_verification::confirm),
         Resource::new("/api/v1/users/{id}").patch(admin::update),
         Resource::new("/api/v1/sessions").post(sessions::login).get(sessions::list).delete(sessions::revoke_others),
         Resource::new("/api/v1/sessions/current").get(sessions::current).delete(sessions::logout),
@@ -32,6 +36,8 @@ pub fn resources() -> Vec<Resource> {
         Resource::new("/api/v1/stamps").get(stamps::card).post(stamps::stamp),
         Resource::new("/api/v1/stamps/events").get(stamps::events),
         Resource::new("/api/v1/stamps/redemptions").post(stamps::redeem),
+        Resource::new("/api/v1/password-resets").post(password_resets::request),
+        Resource::new("/api/v1/password-resets/confirm").post(password_resets::confirm),
         Resource::new("/api/v1/preferences").get(preferences::get).put(preferences::put),
     ]
 }

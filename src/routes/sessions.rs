@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::fields::{normalise_username, username_key};
 use crate::models::page::PageQuery;
+use crate::models::reset;
 use crate::models::session::Session;
 use crate::models::user::{User, UserView};
 use crate::session::{self, cookie, CurrentUser};
@@ -62,10 +63,16 @@ pub async fn login(
         (Some(user), Verdict::Right { new_hash }) => (user, new_hash),
         _ => return Err(ApiError::InvalidCredentials),
     };
-    if let Some(hash) = new_hash {
-        let user_id = user.id;
-        db.run(move |conn| User::set_password_hash(conn, user_id, &hash)).await?;
-    }
+    let user_id = user.id;
+    db.run(move |conn| {
+        // A login proves the password is known: a pending reset link is no longer needed.
+        reset::end_all(conn, user_id)?;
+        match new_hash {
+            Some(hash) => User::set_password_hash(conn, user_id, &hash),
+            None => Ok(()),
+        }
+    })
+    .await?;
     let view = session::log_in(&req, &config, user.id, remember, ip)?;
     let body = json!({"session": view, "user": UserView::from(&user), "next": safe_next(query.next.as_deref())});
     Ok(HttpResponse::Created().json(body))

@@ -56,10 +56,10 @@ fn valid_count(count: &Value) -> Result<(), ValidationError> {
 
 impl StampRequest {
     /// The customer to stamp, by the validated phone's E.164 form.
-    fn holder(&self) -> Result<Holder, ApiError> {
+    fn holder(&self, config: &Config) -> Result<Holder, ApiError> {
         let phone = self.phone.as_ref().and_then(Phone::e164);
         phone
-            .map(|e164| Holder::Customer(e164.to_owned()))
+            .map(|e164| customer(e164.to_owned(), config))
             .ok_or_else(|| ApiError::field("phone", FieldCode::InvalidPhone))
     }
 
@@ -75,13 +75,18 @@ pub struct RedeemRequest {
     phone: Option<String>,
 }
 
+/// The customer with this phone (E.164), by the configured rule for who holds a phone.
+fn customer(phone: String, config: &Config) -> Holder {
+    Holder::Customer { phone, verified_only: config.require_verified_phone }
+}
+
 /// The card a read is about: one's own, or for staff and admins, a customer's by `?phone=`.
 /// A phone that does not parse cannot be anybody's, hence 404 rather than 422.
-fn read_target(current: &CurrentUser, phone: Option<&str>) -> Result<Holder, ApiError> {
+fn read_target(current: &CurrentUser, phone: Option<&str>, config: &Config) -> Result<Holder, ApiError> {
     match phone {
         None => Ok(Holder::User(current.user.id)),
         Some(_) if !current.role().is_staff() => Err(ApiError::Forbidden),
-        Some(raw) => parse_phone(raw).map(Holder::Customer).ok_or(ApiError::CustomerNotFound),
+        Some(raw) => parse_phone(raw).map(|e164| customer(e164, config)).ok_or(ApiError::CustomerNotFound),
     }
 }
 
@@ -92,7 +97,7 @@ pub async fn card(
     config: web::Data<Config>,
     query: web::Query<PhoneQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let holder = read_target(&current, query.phone.as_deref())?;
+    let holder = read_target(&current, query.phone.as_deref(), &config)?;
     let card = db.run(move |conn| Card::load(conn, &holder)).await?;
     Ok(HttpResponse::Ok().json(card.view(config.stamps_per_reward)))
 }
@@ -101,11 +106,12 @@ pub async fn card(
 pub async fn events(
     current: CurrentUser,
     db: web::Data<Db>,
+    config: web::Data<Config>,
     query: web::Query<PhoneQuery>,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (limit, cursor) = (page.limit()?, page.cursor()?);
-    let holder = read_target(&current, query.phone.as_deref())?;
+    let holder = read_target(&current, query.phone.as_deref(), &config)?;
     let page = db.run(move |conn| Event::page(conn, &holder, cursor.as_ref(), limit)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -122,7 +128,7 @@ pub async fn stamp(
     current.require_staff()?;
     let input: StampRequest = parse(&body)?;
     let idempotent = Idempotent::new(&req, &body)?;
-    let holder = input.holder()?;
+    let holder = input.holder(&config)?;
     let (count, issuer, per_reward) = (input.count(), current.user.id, config.stamps_per_reward);
     let res = idempotent
         .run(&db, issuer, STAMP, StatusCode::CREATED, move |conn| {
@@ -152,7 +158,8 @@ pub async fn redeem(
         (false, Some(_)) => return Err(ApiError::Forbidden),
         (true, None) => return Err(ApiError::field("phone", FieldCode::Required)),
         (true, Some(raw)) => {
-            Holder::Customer(parse_phone(&raw).ok_or_else(|| ApiError::field("phone", FieldCode::InvalidPhone))?)
+            let e164 = parse_phone(&raw).ok_or_else(|| ApiError::field("phone", FieldCode::InvalidPhone))?;
+            customer(e164, &config)
         }
     };
     let idempotent = Idempotent::new(&req, &body)?;

@@ -15,8 +15,9 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::{field_code, ApiError};
 use crate::extract::ApiJson;
+use crate::models::reset;
 use crate::models::session::Session;
-use crate::models::user::{Role, User, UserView};
+use crate::models::user::{PhoneHolders, Role, User, UserView};
 use crate::session::{self, CurrentUser};
 
 /// `POST /api/v1/users`: creates a customer and logs them in.
@@ -29,7 +30,8 @@ pub async fn signup(
 ) -> Result<HttpResponse, ApiError> {
     let hash = passwords.hash(passwords.reserve()?, body.password.clone().unwrap_or_default()).await?;
     let new_user = body.into_new_user(hash, Role::Customer);
-    let user = db.run(move |conn| User::insert(conn, new_user)).await?;
+    let holders = PhoneHolders::from_setting(config.require_verified_phone);
+    let user = db.run(move |conn| User::insert(conn, new_user, holders)).await?;
     session::log_in(&req, &config, user.id, false, client_ip(&req, &config.trusted_proxies.0))?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, "/api/v1/users/me")).json(UserView::from(&user)))
 }
@@ -43,10 +45,12 @@ pub async fn me(current: CurrentUser) -> HttpResponse {
 pub async fn update_me(
     current: CurrentUser,
     db: web::Data<Db>,
+    config: web::Data<Config>,
     ApiJson(body): ApiJson<ProfilePatch>,
 ) -> Result<HttpResponse, ApiError> {
     let change = body.into_change();
-    let user = db.run(move |conn| User::update(conn, current.user.id, change)).await?;
+    let holders = PhoneHolders::from_setting(config.require_verified_phone);
+    let user = db.run(move |conn| User::update_profile(conn, current.user.id, change, holders)).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&user)))
 }
 
@@ -132,6 +136,7 @@ pub async fn change_password(
         }
         User::set_password_hash(conn, user_id, &hash)?;
         Session::delete_all_for_user(conn, user_id, Some(session_id))?;
+        reset::end_all(conn, user_id)?;
         Ok(())
     })
     .await?;

@@ -12,6 +12,7 @@ use stampcard::auth::password::Passwords;
 use stampcard::config::Config;
 use stampcard::db::Db;
 use stampcard::metrics::Metrics;
+use stampcard::outbox::{Outbox, Worker};
 use stampcard::routes::Resource;
 use stampcard::startup::{self, ServerParts};
 
@@ -38,6 +39,8 @@ pub struct TestApp {
     /// The app's bcrypt threads, to count the passwords it compared.
     pub passwords: Passwords,
     handles: [ServerHandle; 2],
+    /// The app's outbox worker; it stops with the app.
+    _deliveries: Worker,
 }
 
 impl Drop for TestApp {
@@ -92,7 +95,10 @@ fn spawn_app_from(database_url: &str, config: Config, passwords: Passwords) -> T
     let metrics_address = format!("http://{}", metrics_listener.local_addr().expect("bound"));
     let metrics_server = startup::metrics_server(metrics_listener, metrics.clone(), db.clone(), passwords.clone())
         .expect("build the metrics server");
-    let parts = ServerParts { config, db, passwords: passwords.clone(), metrics, key, extra_routes: Some(test_routes) };
+    let outbox = Outbox::new(&config).expect("the outbox's transports");
+    let deliveries = Worker::start(outbox.clone(), config.database_url.clone().expect("a database"));
+    let parts =
+        ServerParts { config, db, passwords: passwords.clone(), metrics, outbox, key, extra_routes: Some(test_routes) };
     let server = startup::build(listener, parts).expect("build server");
     let handles = [server.handle(), metrics_server.handle()];
     // Their own thread and actix system, so the servers outlive no test and block none.
@@ -101,7 +107,14 @@ fn spawn_app_from(database_url: &str, config: Config, passwords: Passwords) -> T
             let _ = futures_util::future::join(server, metrics_server).await;
         })
     });
-    TestApp { address, database_url: database_url.to_owned(), metrics_address, passwords, handles }
+    TestApp {
+        address,
+        database_url: database_url.to_owned(),
+        metrics_address,
+        passwords,
+        handles,
+        _deliveries: deliveries,
+    }
 }
 
 /// Routes the product does not have, for tests of the machinery around handlers.
@@ -169,7 +182,9 @@ impl TestApp {
     pub async fn user_with_role(&self, username: &str, role: &str) -> Client {
         let mut conn = self.db();
         let role = stampcard::models::user::Role::parse(role).expect("a role");
-        stampcard::accounts::create_user_sync(&mut conn, username, PASSWORD, None, None, role, 4).expect("create user");
+        let account = stampcard::accounts::NewAccount { username, password: PASSWORD, email: None, phone: None, role };
+        let holders = stampcard::models::user::PhoneHolders::One;
+        stampcard::accounts::create_user_sync(&mut conn, account, 4, holders).expect("create user");
         let client = self.client();
         let res = client.login(username, PASSWORD).await;
         assert_eq!(res.status, StatusCode::CREATED, "login of {username}: {}", res.body);

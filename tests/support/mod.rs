@@ -7,6 +7,8 @@ mod app;
 mod binary;
 mod client;
 mod database;
+pub mod sms;
+pub mod smtp;
 
 pub use app::{cores, spawn_app, spawn_app_on, spawn_app_with, spawn_app_with_passwords, test_config, TestApp};
 pub use binary::{serve, serve_logging, stampcard, wait_ready, Server};

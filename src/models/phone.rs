@@ -1,0 +1,189 @@
+//! Who holds a phone number, and proving it: verification codes sent by SMS.
+//!
+//! A code is made by the outbox worker when it sends the SMS, and only its SHA-256 (with the
+//! verification's id) is stored. It is good for 10 minutes and 5 tries; a user may ask for 5
+//! codes an hour.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text, Uuid as SqlUuid};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::{ApiError, Unique};
+use crate::models::user::User;
+use crate::schema::{phone_verifications, users};
+
+/// How long a code may be typed after it was sent.
+pub const CODE_LIFETIME: Duration = Duration::minutes(10);
+/// Wrong codes after which a code is dead.
+pub const CODE_TRIES: i32 = 5;
+/// Codes a user may ask for per hour.
+pub const CODES_PER_HOUR: i64 = 5;
+
+/// Who else may list a phone number a user lists (`STAMPCARD_REQUIRE_VERIFIED_PHONE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneHolders {
+    /// One user per number, verified or not (the setting off).
+    One,
+    /// Any number of unverified users, until one of them verifies it and takes it from the
+    /// others; only a verified holder makes the number taken (the setting on).
+    VerifiedTakes,
+}
+
+impl PhoneHolders {
+    pub fn from_setting(require_verified_phone: bool) -> Self {
+        if require_verified_phone {
+            Self::VerifiedTakes
+        } else {
+            Self::One
+        }
+    }
+
+    /// 409 `phone_taken` when another user holds `phone` by this rule. Runs in the caller's
+    /// transaction, under a lock per number, so that two users listing one number at the same
+    /// moment cannot both see it free.
+    pub fn ensure_free(self, conn: &mut PgConnection, phone: &str, user_id: Uuid) -> Result<(), ApiError> {
+        lock_number(conn, phone)?;
+        let others = users::table.filter(users::phone.eq(phone)).filter(users::id.ne(user_id));
+        let taken = match self {
+            Self::One => diesel::select(diesel::dsl::exists(others)).get_result::<bool>(conn)?,
+            Self::VerifiedTakes => {
+                diesel::select(diesel::dsl::exists(others.filter(users::phone_verified))).get_result::<bool>(conn)?
+            }
+        };
+        if taken {
+            Err(ApiError::Taken(Unique::Phone))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn lock_number(conn: &mut PgConnection, phone: &str) -> Result<(), ApiError> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('phone:' || $1, 0))")
+        .bind::<Text, _>(phone)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The stored form of a code: bound to its verification, so equal codes hash differently.
+pub fn code_hash(verification: Uuid, code: &str) -> Vec<u8> {
+    Sha256::digest(format!("{verification}:{code}").as_bytes()).to_vec()
+}
+
+/// Asks for a code for the user's current phone: 422 without a phone, 429 after
+/// [`CODES_PER_HOUR`]. Returns the verification's id, for the outbox message that will carry
+/// the code. The user's row is locked for the count, so a burst cannot pass the limit.
+pub fn request_code(conn: &mut PgConnection, user_id: Uuid) -> Result<(Uuid, String), ApiError> {
+    let phone: Option<String> = users::table.find(user_id).select(users::phone).for_update().first(conn)?;
+    let phone = phone.ok_or_else(|| ApiError::field("phone", crate::codes::FieldCode::Required))?;
+    let hour_ago = Utc::now() - Duration::hours(1);
+    let recent: Vec<DateTime<Utc>> = phone_verifications::table
+        .filter(phone_verifications::user_id.eq(user_id))
+        .filter(phone_verifications::created_at.gt(hour_ago))
+        .order(phone_verifications::created_at)
+        .select(phone_verifications::created_at)
+        .load(conn)?;
+    if recent.len() as i64 >= CODES_PER_HOUR {
+        let wait = recent[0] + Duration::hours(1) - Utc::now();
+        let retry_after = (wait.num_milliseconds().max(0) as u64).div_ceil(1000).max(1);
+        return Err(ApiError::TooManyAttempts { retry_after });
+    }
+    let id = Uuid::new_v4();
+    diesel::insert_into(phone_verifications::table)
+        .values((
+            phone_verifications::id.eq(id),
+            phone_verifications::user_id.eq(user_id),
+            phone_verifications::phone.eq(&phone),
+        ))
+        .execute(conn)?;
+    Ok((id, phone))
+}
+
+/// For the outbox worker: stores the hash of the code it is about to send, if the
+/// verification still stands (the user still has that phone). `false`: nothing to send.
+pub fn attach_code(conn: &mut PgConnection, verification: Uuid, code: &str) -> Result<bool, ApiError> {
+    let n = diesel::sql_query(
+        "UPDATE phone_verifications v SET code_hash = $2, sent_at = now() \
+         FROM users u WHERE v.id = $1 AND u.id = v.user_id AND u.phone = v.phone AND v.verified_at IS NULL",
+    )
+    .bind::<SqlUuid, _>(verification)
+    .bind::<diesel::sql_types::Bytea, _>(code_hash(verification, code))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+#[derive(QueryableByName)]
+struct Pending {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Bytea)]
+    code_hash: Vec<u8>,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    attempts: i32,
+    #[diesel(sql_type = Text)]
+    phone: String,
+    #[diesel(sql_type = Bool)]
+    fresh: bool,
+}
+
+/// Checks a code typed by the user against the latest code sent to their current phone, and
+/// on a match marks the phone verified, taking it from any unverified account that listed it
+/// (under [`PhoneHolders::VerifiedTakes`]). 422 `invalid_code` for a wrong, expired or dead
+/// code; each wrong try counts. The verification's row is locked, so concurrent tries count
+/// one by one.
+pub fn confirm_code(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    code: &str,
+    holders: PhoneHolders,
+) -> Result<User, ApiError> {
+    conn.transaction(|conn| {
+        let pending: Option<Pending> = diesel::sql_query(
+            "SELECT v.id, v.code_hash, v.attempts, v.phone, v.sent_at > now() - make_interval(secs => $2) AS fresh \
+             FROM phone_verifications v JOIN users u ON u.id = v.user_id AND u.phone = v.phone \
+             WHERE v.user_id = $1 AND v.code_hash IS NOT NULL AND v.verified_at IS NULL \
+             ORDER BY v.sent_at DESC LIMIT 1 FOR UPDATE OF v",
+        )
+        .bind::<SqlUuid, _>(user_id)
+        .bind::<diesel::sql_types::Integer, _>(CODE_LIFETIME.num_seconds() as i32)
+        .get_result(conn)
+        .optional()?;
+        let Some(pending) = pending.filter(|p| p.fresh && p.attempts < CODE_TRIES) else {
+            return Err(ApiError::InvalidCode);
+        };
+        if code_hash(pending.id, code.trim()) != pending.code_hash {
+            diesel::update(phone_verifications::table.find(pending.id))
+                .set(phone_verifications::attempts.eq(phone_verifications::attempts + 1))
+                .execute(conn)?;
+            // The wrong try is stored; the answer says so.
+            return Ok(Err(ApiError::InvalidCode));
+        }
+        diesel::update(phone_verifications::table.find(pending.id))
+            .set(phone_verifications::verified_at.eq(Utc::now()))
+            .execute(conn)?;
+        lock_number(conn, &pending.phone)?;
+        if holders == PhoneHolders::VerifiedTakes {
+            diesel::update(
+                users::table
+                    .filter(users::phone.eq(&pending.phone))
+                    .filter(users::id.ne(user_id))
+                    .filter(users::phone_verified.eq(false)),
+            )
+            .set((users::phone.eq(None::<String>), users::updated_at.eq(Utc::now())))
+            .execute(conn)?;
+        }
+        diesel::update(users::table.find(user_id))
+            .set((users::phone_verified.eq(true), users::updated_at.eq(Utc::now())))
+            .returning(User::as_returning())
+            .get_result(conn)
+            .map(Ok)
+            .map_err(|e| match &e {
+                diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                    ApiError::Taken(Unique::Phone)
+                }
+                _ => e.into(),
+            })
+    })?
+}

@@ -1,0 +1,129 @@
+//! `/api/v1/password-resets`: a forgotten password, reset through a link sent by email.
+//!
+//! The request answers alike (the same body, about the same time) whether or not the address
+//! belongs to an active user: all it does is write one outbox row. The worker decides whether
+//! a mail goes out (`outbox::worker`), out of the request's sight.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use validator::{Validate, ValidationErrors};
+
+use crate::auth::attempts::Attempts;
+use crate::auth::client_ip::client_ip;
+use crate::auth::password::Passwords;
+use crate::auth::password_rules;
+use crate::codes::FieldCode;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{field_code, ApiError};
+use crate::extract::ApiJson;
+use crate::fields;
+use crate::models::outbox::{self, Kind};
+use crate::models::reset;
+use crate::models::session::Session;
+use crate::models::user::User;
+use crate::outbox::Outbox;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ResetRequest {
+    email: Option<String>,
+}
+
+impl Validate for ResetRequest {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        match self.email.as_deref().map(fields::validate_email) {
+            None => errors.add("email", FieldCode::Required.error()),
+            Some(Err(err)) => errors.add("email", err),
+            Some(Ok(())) => {}
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// `POST /api/v1/password-resets`: 202, whoever the address belongs to.
+pub async fn request(
+    db: web::Data<Db>,
+    outbox: web::Data<Outbox>,
+    ApiJson(body): ApiJson<ResetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    outbox.ensure_can_send(Kind::PasswordReset)?;
+    let address = body.email.unwrap_or_default().trim().to_lowercase();
+    db.run(move |conn| outbox::enqueue(conn, Kind::PasswordReset, &address, None)).await?;
+    outbox.wake();
+    Ok(HttpResponse::Accepted().json(json!({
+        "status": "accepted",
+        "detail": "If an active account has this address, a link to reset its password is on its way."
+    })))
+}
+
+/// A reset token as the mail carries it: 64 hexadecimal characters.
+fn plausible_token(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ResetConfirmation {
+    token: Option<String>,
+    new_password: Option<String>,
+}
+
+/// Every rule that needs no account, with the body, so that one 422 lists every bad field;
+/// similarity to the username once the token names the account.
+impl Validate for ResetConfirmation {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if self.token.is_none() {
+            errors.add("token", FieldCode::Required.error());
+        }
+        match self.new_password.as_deref().map(|p| password_rules::check(p, "")) {
+            None => errors.add("new_password", FieldCode::Required.error()),
+            Some(Err(err)) => errors.add("new_password", err),
+            Some(Ok(())) => {}
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// `POST /api/v1/password-resets/confirm`: sets the password and revokes every session of
+/// the account; no login. A token that is unknown, used or expired is 422 `invalid_token`,
+/// and counts as a failed attempt of the client's address.
+pub async fn confirm(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    passwords: web::Data<Passwords>,
+    attempts: web::Data<Attempts>,
+    config: web::Data<Config>,
+    ApiJson(body): ApiJson<ResetConfirmation>,
+) -> Result<HttpResponse, ApiError> {
+    let (token, new_password) = (body.token.unwrap_or_default(), body.new_password.unwrap_or_default());
+    let claim = attempts.claim_address(&db, client_ip(&req, &config.trusted_proxies.0)).await?;
+    // A token that cannot be good costs no bcrypt work (nor does a burst of them).
+    let checked = token.clone();
+    if !plausible_token(&token) || !db.run(move |conn| reset::is_valid(conn, &checked)).await? {
+        return Err(ApiError::InvalidToken);
+    }
+    let hash = passwords.hash(passwords.reserve()?, new_password.clone()).await?;
+    db.transaction(move |conn| {
+        let user_id = reset::redeem(conn, &token)?.ok_or(ApiError::InvalidToken)?;
+        let user = User::find(conn, user_id)?.ok_or(ApiError::InvalidToken)?;
+        // A failure rolls the redemption back too: the token stays good for a better password.
+        password_rules::check(&new_password, &user.username)
+            .map_err(|e| ApiError::field("new_password", field_code(&e)))?;
+        User::set_password_hash(conn, user_id, &hash)?;
+        Session::delete_all_for_user(conn, user_id, None)?;
+        reset::end_all(conn, user_id)
+    })
+    .await?;
+    attempts.settle_address(&db, claim).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

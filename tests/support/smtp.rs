@@ -1,0 +1,124 @@
+//! A real SMTP server for the tests: aiosmtpd (PyPI, pinned), delivering into a Maildir that
+//! the tests read. Its virtual environment is made once, under cargo's temporary directory
+//! for tests, and kept for later runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const AIOSMTPD: &str = "aiosmtpd==1.4.6";
+
+/// The Python of a virtual environment that has aiosmtpd.
+fn python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("aiosmtpd-venv");
+        let python = venv.join("bin/python");
+        let ready = || {
+            Command::new(&python)
+                .args(["-c", "import aiosmtpd"])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !ready() {
+            let made = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().expect("python3 -m venv");
+            assert!(made.success(), "could not make a virtual environment for aiosmtpd");
+            let pip = Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check", AIOSMTPD])
+                .status()
+                .expect("pip");
+            assert!(pip.success(), "could not install {AIOSMTPD} from PyPI");
+        }
+        python
+    })
+}
+
+/// An aiosmtpd process on a port of its own, and the Maildir it writes to.
+pub struct SmtpServer {
+    pub port: u16,
+    maildir: PathBuf,
+    child: Option<Child>,
+}
+
+impl SmtpServer {
+    pub fn start() -> Self {
+        let maildir = std::env::temp_dir().join(format!("stampcard-mail-{}", uuid::Uuid::new_v4().simple()));
+        let mut server = Self { port: devdb::free_port().expect("a free port"), maildir, child: None };
+        server.resume();
+        server
+    }
+
+    /// `smtp://127.0.0.1:<port>`, for `STAMPCARD_SMTP_URL`.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server: connections to its port are refused until [`SmtpServer::resume`].
+    pub fn pause(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server (again) on the same port, and waits until it accepts connections.
+    pub fn resume(&mut self) {
+        let child = Command::new(python())
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&self.maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start aiosmtpd");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "aiosmtpd did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Every mail delivered so far, as raw RFC 5322 text.
+    pub fn mails(&self) -> Vec<String> {
+        let mut mails = Vec::new();
+        for dir in ["new", "cur"] {
+            let Ok(entries) = std::fs::read_dir(self.maildir.join(dir)) else { continue };
+            for entry in entries.flatten() {
+                mails.push(std::fs::read_to_string(entry.path()).unwrap_or_default());
+            }
+        }
+        mails
+    }
+
+    /// Waits until at least `n` mails were delivered (or panics after `within`).
+    pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<String> {
+        let deadline = Instant::now() + within;
+        loop {
+            let mails = self.mails();
+            if mails.len() >= n {
+                return mails;
+            }
+            assert!(Instant::now() < deadline, "{} of {n} mails arrived within {within:?}", mails.len());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.pause();
+        let _ = std::fs::remove_dir_all(&self.maildir);
+    }
+}
+
+/// The reset token in a mail's link (`.../reset-password#token=<token>`).
+pub fn reset_token(mail: &str) -> String {
+    // Quoted-printable or not, the token is 64 hexadecimal characters after `token=`.
+    let at = mail.find("#token=").expect("a reset link in the mail") + "#token=".len();
+    let token: String = mail[at..].chars().filter(|c| *c != '=' && *c != '\r' && *c != '\n').take(64).collect();
+    assert!(token.len() == 64 && token.chars().all(|c| c.is_ascii_hexdigit()), "{token}");
+    token
+}
