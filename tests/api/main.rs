@@ -14,6 +14,8 @@ mod errors;
 mod metrics;
 mod openapi;
 mod ops;
+mod password_resets;
+mod phone_verification;
 mod preferences;
 mod round_trips;
 mod sessions;

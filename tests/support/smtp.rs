@@ -114,11 +114,39 @@ impl Drop for SmtpServer {
     }
 }
 
+/// A mail's text: its body, decoded from quoted-printable when it is that (non-ASCII text,
+/// the Korean half of our mails, makes lettre choose it).
+pub fn text(mail: &str) -> String {
+    let mail = mail.replace("\r\n", "\n");
+    let (head, body) = mail.split_once("\n\n").unwrap_or((&mail, ""));
+    if !head.to_ascii_lowercase().contains("content-transfer-encoding: quoted-printable") {
+        return body.to_owned();
+    }
+    let joined = body.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'=').then(|| bytes.get(i + 1..i + 3)).flatten();
+        match escaped.and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()) {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The reset token in a mail's link (`.../reset-password#token=<token>`).
 pub fn reset_token(mail: &str) -> String {
-    // Quoted-printable or not, the token is 64 hexadecimal characters after `token=`.
-    let at = mail.find("#token=").expect("a reset link in the mail") + "#token=".len();
-    let token: String = mail[at..].chars().filter(|c| *c != '=' && *c != '\r' && *c != '\n').take(64).collect();
-    assert!(token.len() == 64 && token.chars().all(|c| c.is_ascii_hexdigit()), "{token}");
+    let text = text(mail);
+    let at = text.find("#token=").expect("a reset link in the mail") + "#token=".len();
+    let token: String = text[at..].chars().take_while(char::is_ascii_hexdigit).collect();
+    assert_eq!(token.len(), 64, "{text}");
     token
 }

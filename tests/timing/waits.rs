@@ -74,3 +74,32 @@ fn a_request_that_cannot_get_a_thread_within_the_timeout_is_503_at_the_timeout()
         assert!(holder.await.unwrap().is_ok(), "the job that had started finished");
     });
 }
+
+#[tokio::test]
+async fn a_reset_request_takes_as_long_for_an_unknown_address_as_for_a_known_one() {
+    let _alone = crate::helpers::timing_sensitive().await;
+    let smtp = crate::helpers::smtp::SmtpServer::start();
+    let url = smtp.url();
+    let app = spawn_app_with(move |c| c.smtp_url = Some(url)).await;
+    let signup = json!({"username": "timed", "password": PASSWORD, "email": "known@example.com"});
+    assert_eq!(app.client().post("/api/v1/users", signup).await.status, StatusCode::CREATED);
+    let client = app.client();
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for i in 0..50 {
+        for (address, times) in
+            [("known@example.com", &mut known), (format!("nobody{i}@example.com").as_str(), &mut unknown)]
+        {
+            let started = Instant::now();
+            let res = client.post("/api/v1/password-resets", json!({"email": address})).await;
+            times.push(started.elapsed());
+            assert_eq!(res.status, StatusCode::ACCEPTED);
+        }
+    }
+    let median = |mut times: Vec<Duration>| {
+        times.sort();
+        times[times.len() / 2]
+    };
+    let (known, unknown) = (median(known), median(unknown));
+    let difference = if known > unknown { known - unknown } else { unknown - known };
+    assert!(difference < Duration::from_millis(10), "known {known:?}, unknown {unknown:?}");
+}

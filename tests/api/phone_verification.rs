@@ -1,0 +1,197 @@
+//! Proving a phone number by a code sent by SMS, through a local SMS gateway that the tests
+//! read; and `STAMPCARD_REQUIRE_VERIFIED_PHONE`, where only proven numbers count.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::sms::{code, SmsGateway};
+use crate::helpers::{spawn_app_with, Client, Res, TestApp};
+
+const PHONE: &str = "010-2468-1357";
+const E164: &str = "+821024681357";
+const SOON: Duration = Duration::from_secs(20);
+const VERIFY: &str = "/api/v1/users/me/phone-verification";
+const CONFIRM: &str = "/api/v1/users/me/phone-verification/confirm";
+
+async fn app_with_sms(gateway: &SmsGateway, require_verified_phone: bool) -> TestApp {
+    let url = gateway.url.clone();
+    spawn_app_with(move |c| {
+        c.sms_webhook_url = Some(url);
+        c.require_verified_phone = require_verified_phone;
+    })
+    .await
+}
+
+async fn ask_code(client: &Client) -> Res {
+    client.post(VERIFY, json!({})).await
+}
+
+async fn type_code(client: &Client, code: &str) -> Res {
+    client.post(CONFIRM, json!({"code": code})).await
+}
+
+/// A wrong code that is surely not `right`.
+fn wrong(right: &str) -> String {
+    if right == "000000" { "111111" } else { "000000" }.to_owned()
+}
+
+#[tokio::test]
+async fn a_code_by_sms_proves_the_phone_and_a_new_phone_is_unproven_again() {
+    let gateway = SmsGateway::start();
+    let app = app_with_sms(&gateway, false).await;
+    let client = app.customer("prover", Some(PHONE)).await;
+    assert_eq!(client.get("/api/v1/users/me").await.body["phone_verified"], false);
+
+    let res = ask_code(&client).await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.text);
+    assert_eq!(res.body["phone"], E164);
+    let sms = gateway.wait_for(1, SOON).await.remove(0);
+    assert_eq!(sms["to"], E164);
+    let code = code(&sms);
+    assert!(
+        app.text_rows("SELECT encode(code_hash, 'hex') FROM phone_verifications").iter().all(|h| !h.contains(&code)),
+        "only a hash is stored"
+    );
+    type_code(&client, &wrong(&code)).await.assert_problem(422, "invalid_code");
+    let res = type_code(&client, &code).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.body["phone_verified"], true);
+    type_code(&client, &code).await.assert_problem(422, "invalid_code");
+
+    let res = client.patch("/api/v1/users/me", json!({"phone": "010-9999-0000"})).await;
+    assert_eq!(res.body["phone_verified"], false, "a new phone is unproven");
+}
+
+#[tokio::test]
+async fn a_code_dies_after_five_wrong_tries_even_typed_all_at_once() {
+    let gateway = SmsGateway::start();
+    let app = app_with_sms(&gateway, false).await;
+    let client = app.customer("guesser", Some(PHONE)).await;
+    ask_code(&client).await;
+    let code = code(&gateway.wait_for(1, SOON).await[0]);
+    let wrong = wrong(&code);
+    let tries = join_all((0..20).map(|_| type_code(&client, &wrong))).await;
+    assert!(tries.iter().all(|r| r.body["code"] == "invalid_code"));
+    assert_eq!(
+        app.count("SELECT max(attempts)::bigint FROM phone_verifications"),
+        5,
+        "no try beyond the fifth counted"
+    );
+    type_code(&client, &code).await.assert_problem(422, "invalid_code");
+    // A new code works.
+    ask_code(&client).await;
+    let messages = gateway.wait_for(2, SOON).await;
+    assert_eq!(type_code(&client, &code_of_latest(&messages)).await.status, StatusCode::OK);
+}
+
+fn code_of_latest(messages: &[serde_json::Value]) -> String {
+    code(messages.last().unwrap())
+}
+
+#[tokio::test]
+async fn an_expired_code_is_invalid() {
+    let gateway = SmsGateway::start();
+    let app = app_with_sms(&gateway, false).await;
+    let client = app.customer("late", Some(PHONE)).await;
+    ask_code(&client).await;
+    let code = code(&gateway.wait_for(1, SOON).await[0]);
+    app.db_exec("UPDATE phone_verifications SET sent_at = now() - interval '11 minutes'");
+    type_code(&client, &code).await.assert_problem(422, "invalid_code");
+}
+
+#[tokio::test]
+async fn five_codes_an_hour_however_many_are_asked_for_at_once() {
+    let gateway = SmsGateway::start();
+    let app = app_with_sms(&gateway, false).await;
+    let client = app.customer("eager", Some(PHONE)).await;
+    let answers = join_all((0..12).map(|_| ask_code(&client))).await;
+    let sent = answers.iter().filter(|r| r.status == StatusCode::ACCEPTED).count();
+    assert_eq!(sent, 5, "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    for res in answers.iter().filter(|r| r.status != StatusCode::ACCEPTED) {
+        res.assert_problem(429, "too_many_attempts");
+        let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
+        assert!((3500..=3600).contains(&retry), "{retry}");
+    }
+}
+
+#[tokio::test]
+async fn no_phone_no_code_and_no_gateway_no_code() {
+    let gateway = SmsGateway::start();
+    let app = app_with_sms(&gateway, false).await;
+    let client = app.customer("phoneless", None).await;
+    let res = ask_code(&client).await;
+    res.assert_problem(422, "validation_failed");
+    assert_eq!(res.field_errors(), [("phone".to_owned(), "required".to_owned())]);
+    app.client().post(VERIFY, json!({})).await.assert_problem(401, "unauthenticated");
+
+    let production = spawn_app_with(|c| c.dev = Some(false)).await;
+    let client = production.client();
+    let signup = json!({"username": "prod", "password": crate::helpers::PASSWORD, "phone": PHONE});
+    let res = client.post("/api/v1/users", signup).await;
+    let cookie = res.set_cookie("__Host-stampcard_session").unwrap();
+    let value = cookie.split(';').next().unwrap();
+    let res = client.send(reqwest::Method::POST, VERIFY, Some(json!({})), &[("cookie", value)]).await;
+    res.assert_problem(503, "service_unavailable");
+}
+
+#[tokio::test]
+async fn a_gateway_that_fails_is_tried_again() {
+    let gateway = SmsGateway::start();
+    gateway.answer(503);
+    let app = app_with_sms(&gateway, false).await;
+    let client = app.customer("retried", Some(PHONE)).await;
+    assert_eq!(ask_code(&client).await.status, StatusCode::ACCEPTED);
+    for _ in 0..100 {
+        if app.count("SELECT count(*) FROM outbox WHERE attempts > 0") > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    gateway.answer(200);
+    let code = code(&gateway.wait_for(1, SOON).await[0]);
+    assert_eq!(type_code(&client, &code).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn with_verified_phones_required_staff_find_only_a_verified_holder_who_takes_the_number() {
+    let gateway = SmsGateway::start();
+    let app = app_with_sms(&gateway, true).await;
+    let squatter = app.customer("squatter", Some(PHONE)).await;
+    let owner = app.customer("owner", Some(PHONE)).await;
+    let staff = app.user_with_role("barista", "staff").await;
+
+    let stamp = || staff.post("/api/v1/stamps", json!({"phone": PHONE}));
+    stamp().await.assert_problem(404, "customer_not_found");
+    staff.get(&format!("/api/v1/stamps?phone={E164}")).await.assert_problem(404, "customer_not_found");
+
+    ask_code(&owner).await;
+    let code = code(&gateway.wait_for(1, SOON).await[0]);
+    assert_eq!(type_code(&owner, &code).await.status, StatusCode::OK);
+    assert_eq!(
+        squatter.get("/api/v1/users/me").await.body["phone"],
+        serde_json::Value::Null,
+        "taken from the unverified"
+    );
+    let res = stamp().await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert_eq!(owner.get("/api/v1/stamps").await.body["balance"], 1);
+    // A verified holder makes the number taken.
+    squatter.patch("/api/v1/users/me", json!({"phone": PHONE})).await.assert_problem(409, "phone_taken");
+}
+
+#[tokio::test]
+async fn without_the_setting_a_phone_belongs_to_one_account_even_when_two_claim_it_at_once() {
+    let gateway = SmsGateway::start();
+    let app = app_with_sms(&gateway, false).await;
+    let clients: Vec<Client> = (0..6).map(|_| app.client()).collect();
+    let signups = clients.iter().enumerate().map(|(i, client)| {
+        let body = json!({"username": format!("claimant{i}"), "password": crate::helpers::PASSWORD, "phone": PHONE});
+        client.post("/api/v1/users", body)
+    });
+    let answers = join_all(signups).await;
+    assert_eq!(answers.iter().filter(|r| r.status == StatusCode::CREATED).count(), 1);
+    assert!(answers.iter().filter(|r| r.status != StatusCode::CREATED).all(|r| r.body["code"] == "phone_taken"));
+}
