@@ -28,7 +28,9 @@ as_pg "$PGBIN/initdb" -D "$TMP/data" -U postgres --auth=trust -E UTF8 --no-local
 as_pg "$PGBIN/pg_ctl" -D "$TMP/data" -l "$TMP/log" -w \
     -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" start >/dev/null
 URL="postgres://postgres@127.0.0.1:$PORT/schema_check"
-diesel database setup --database-url "$URL" --migration-dir migrations >/dev/null
+# (Not `diesel database setup`: it would also add diesel's own initial migration to migrations/.)
+"$PGBIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres schema_check
+diesel migration run --database-url "$URL" --migration-dir migrations >/dev/null
 diesel print-schema --database-url "$URL" >"$TMP/schema.rs"
 if [ "${SCHEMA_WRITE:-0}" = 1 ]; then
     cp "$TMP/schema.rs" src/schema.rs
