@@ -38,6 +38,8 @@ pub struct Metrics {
     /// (`account` or `address`).
     pub lockouts: IntCounter,
     pub attempts_refused: IntCounterVec,
+    /// Outbound messages by state (`pending`, `failed`), read at scrape time.
+    pub outbox_messages: IntGaugeVec,
     /// Stamps given to customers, and free coffees redeemed.
     pub stamps_issued: IntCounter,
     pub rewards_redeemed: IntCounter,
@@ -101,6 +103,7 @@ impl Metrics {
                 "Password attempts refused before any check (429)",
                 &["limit"],
             ),
+            outbox_messages: gauges("outbox_messages", "Outbound messages waiting or given up", &["state"]),
             stamps_issued: counter("stamps_issued_total", "Stamps given to customers"),
             rewards_redeemed: counter("rewards_redeemed_total", "Free coffees redeemed"),
             registry,

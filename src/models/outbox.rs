@@ -132,6 +132,14 @@ pub fn lock_recipient(conn: &mut PgConnection, recipient: &str) -> Result<(), Ap
     Ok(())
 }
 
+/// Messages waiting to be sent, and given up.
+pub fn backlog(conn: &mut PgConnection) -> Result<(i64, i64), ApiError> {
+    let count = |conn: &mut PgConnection, state: &str| -> Result<i64, ApiError> {
+        Ok(outbox::table.filter(outbox::state.eq(state.to_owned())).count().get_result(conn)?)
+    };
+    Ok((count(conn, "pending")?, count(conn, "failed")?))
+}
+
 /// The latest messages, newest first, of a state (or any), for `stampcard outbox list`.
 pub fn list(conn: &mut PgConnection, state: Option<&str>, limit: i64) -> Result<Vec<Message>, ApiError> {
     let mut query = outbox::table.select(Message::as_select()).order(outbox::id.desc()).limit(limit).into_boxed();
