@@ -112,6 +112,8 @@ pub async fn confirm(
     if !plausible_token(&token) || !db.run(move |conn| reset::is_valid(conn, &checked)).await? {
         return Err(ApiError::InvalidToken);
     }
+    // The token is right: no failure of the address, whatever the new password is like.
+    attempts.settle_address(&db, claim).await?;
     let hash = passwords.hash(passwords.reserve()?, new_password.clone()).await?;
     db.transaction(move |conn| {
         let user_id = reset::redeem(conn, &token)?.ok_or(ApiError::InvalidToken)?;
@@ -124,6 +126,5 @@ pub async fn confirm(
         reset::end_all(conn, user_id)
     })
     .await?;
-    attempts.settle_address(&db, claim).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -128,10 +128,11 @@ pub fn found() -> Found {
 /// Why this request's session could not be loaded or stored, if it could not: the problem
 /// renderer answers 503 instead of actix-session's 500.
 pub fn unavailable() -> Option<String> {
-    match found() {
-        Found::Unavailable(why) => Some(why),
+    with(|r| match &r.found {
+        Found::Unavailable(why) => Some(why.clone()),
         _ => None,
-    }
+    })
+    .flatten()
 }
 
 /// 503 when the request's session could not be loaded: without it we can tell neither who is
