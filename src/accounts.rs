@@ -7,9 +7,8 @@ use uuid::Uuid;
 use validator::{Validate, ValidationErrors};
 
 use crate::auth::{password, password_rules};
-use crate::codes::FieldCode;
 use crate::error::ApiError;
-use crate::fields::{self, normalise_username, username_key, Phone};
+use crate::fields::{self, normalise_username, username_key, FieldErrors, Phone};
 use crate::models::user::{NewUser, PhoneHolders, ProfileChange, Role, User};
 
 /// `POST /api/v1/users`. A `role` in the body is ignored: there is no field for it.
@@ -25,29 +24,13 @@ pub struct Signup {
 /// one 422.
 impl Validate for Signup {
     fn validate(&self) -> Result<(), ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        let username = self.username.as_deref();
-        match username.map(fields::validate_username) {
-            None => errors.add("username", FieldCode::Required.error()),
-            Some(Err(err)) => errors.add("username", err),
-            Some(Ok(())) => {}
-        }
-        match self.password.as_deref().map(|p| password_rules::check(p, &normalise_username(username.unwrap_or("")))) {
-            None => errors.add("password", FieldCode::Required.error()),
-            Some(Err(err)) => errors.add("password", err),
-            Some(Ok(())) => {}
-        }
-        if let Some(Err(err)) = self.email.as_deref().map(fields::validate_email) {
-            errors.add("email", err);
-        }
-        if let Some(Err(err)) = self.phone.as_ref().map(fields::validate_phone) {
-            errors.add("phone", err);
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+        let mut errors = FieldErrors::default();
+        let username = normalise_username(self.username.as_deref().unwrap_or(""));
+        errors.required("username", self.username.as_deref(), fields::validate_username);
+        errors.required("password", self.password.as_deref(), |p| password_rules::check(p, &username));
+        errors.optional("email", self.email.as_deref(), fields::validate_email);
+        errors.optional("phone", self.phone.as_ref(), fields::validate_phone);
+        errors.finish()
     }
 }
 
@@ -84,21 +67,12 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Resul
 
 impl Validate for ProfilePatch {
     fn validate(&self) -> Result<(), ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        if let Some(Err(e)) = self.username.as_deref().map(fields::validate_username) {
-            errors.add("username", e);
-        }
-        if let Some(Some(Err(e))) = self.email.as_ref().map(|e| e.as_deref().map(fields::validate_email)) {
-            errors.add("email", e);
-        }
-        if let Some(Some(Err(e))) = self.phone.as_ref().map(|p| p.as_ref().map(fields::validate_phone)) {
-            errors.add("phone", e);
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+        // `null` clears email and phone: only a value is checked.
+        let mut errors = FieldErrors::default();
+        errors.optional("username", self.username.as_deref(), fields::validate_username);
+        errors.optional("email", self.email.as_ref().and_then(Option::as_deref), fields::validate_email);
+        errors.optional("phone", self.phone.as_ref().and_then(Option::as_ref), fields::validate_phone);
+        errors.finish()
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use phonenumber::country::Id::KR;
 use phonenumber::Mode;
 use unicode_normalization::UnicodeNormalization;
-use validator::{ValidateEmail, ValidationError};
+use validator::{ValidateEmail, ValidationError, ValidationErrors};
 
 use crate::codes::FieldCode;
 
@@ -111,6 +111,52 @@ impl<'de> serde::Deserialize<'de> for Phone {
 
 pub fn validate_phone(phone: &Phone) -> Result<(), ValidationError> {
     phone.e164().map(|_| ()).ok_or_else(|| FieldCode::InvalidPhone.error())
+}
+
+/// The field errors of a request body, for the bodies whose rules `validator`'s derive cannot
+/// say (one field's rule depends on another's value, or on the account): every bad field is
+/// collected, so that one 422 names them all.
+#[derive(Default)]
+pub struct FieldErrors(ValidationErrors);
+
+impl FieldErrors {
+    /// `field` must be there and pass `rule`.
+    pub fn required<T: ?Sized>(
+        &mut self,
+        field: &'static str,
+        value: Option<&T>,
+        rule: impl FnOnce(&T) -> Result<(), ValidationError>,
+    ) {
+        match value {
+            None => self.0.add(field, FieldCode::Required.error()),
+            Some(value) => self.optional(field, Some(value), rule),
+        }
+    }
+
+    /// `field`, when it is there, must pass `rule`.
+    pub fn optional<T: ?Sized>(
+        &mut self,
+        field: &'static str,
+        value: Option<&T>,
+        rule: impl FnOnce(&T) -> Result<(), ValidationError>,
+    ) {
+        if let Some(Err(err)) = value.map(rule) {
+            self.0.add(field, err);
+        }
+    }
+
+    pub fn finish(self) -> Result<(), ValidationErrors> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
+/// A rule that every present value passes.
+pub fn present<T: ?Sized>(_: &T) -> Result<(), ValidationError> {
+    Ok(())
 }
 
 #[cfg(test)]

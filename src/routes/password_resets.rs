@@ -13,12 +13,11 @@ use crate::auth::attempts::Attempts;
 use crate::auth::client_ip::client_ip;
 use crate::auth::password::Passwords;
 use crate::auth::password_rules;
-use crate::codes::FieldCode;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{field_code, ApiError};
 use crate::extract::ApiJson;
-use crate::fields;
+use crate::fields::{self, present, FieldErrors};
 use crate::models::outbox::{self, Kind};
 use crate::models::reset;
 use crate::models::session::Session;
@@ -32,17 +31,9 @@ pub struct ResetRequest {
 
 impl Validate for ResetRequest {
     fn validate(&self) -> Result<(), ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        match self.email.as_deref().map(fields::validate_email) {
-            None => errors.add("email", FieldCode::Required.error()),
-            Some(Err(err)) => errors.add("email", err),
-            Some(Ok(())) => {}
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+        let mut errors = FieldErrors::default();
+        errors.required("email", self.email.as_deref(), fields::validate_email);
+        errors.finish()
     }
 }
 
@@ -77,20 +68,10 @@ pub struct ResetConfirmation {
 /// similarity to the username once the token names the account.
 impl Validate for ResetConfirmation {
     fn validate(&self) -> Result<(), ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        if self.token.is_none() {
-            errors.add("token", FieldCode::Required.error());
-        }
-        match self.new_password.as_deref().map(|p| password_rules::check(p, "")) {
-            None => errors.add("new_password", FieldCode::Required.error()),
-            Some(Err(err)) => errors.add("new_password", err),
-            Some(Ok(())) => {}
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+        let mut errors = FieldErrors::default();
+        errors.required("token", self.token.as_deref(), present);
+        errors.required("new_password", self.new_password.as_deref(), |p| password_rules::check(p, ""));
+        errors.finish()
     }
 }
 

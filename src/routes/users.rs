@@ -10,11 +10,11 @@ use crate::auth::attempts::{Attempt, Attempts};
 use crate::auth::client_ip::client_ip;
 use crate::auth::password::Passwords;
 use crate::auth::password_rules;
-use crate::codes::FieldCode;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{field_code, ApiError};
 use crate::extract::ApiJson;
+use crate::fields::{present, FieldErrors};
 use crate::models::reset;
 use crate::models::session::Session;
 use crate::models::user::{PhoneHolders, Role, User, UserView};
@@ -89,20 +89,10 @@ pub struct PasswordChange {
 
 impl Validate for PasswordChange {
     fn validate(&self) -> Result<(), ValidationErrors> {
-        let mut errors = ValidationErrors::new();
-        if self.current_password.is_none() {
-            errors.add("current_password", FieldCode::Required.error());
-        }
-        match self.new_password.as_deref().map(|p| password_rules::check(p, "")) {
-            None => errors.add("new_password", FieldCode::Required.error()),
-            Some(Err(err)) => errors.add("new_password", err),
-            Some(Ok(())) => {}
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+        let mut errors = FieldErrors::default();
+        errors.required("current_password", self.current_password.as_deref(), present);
+        errors.required("new_password", self.new_password.as_deref(), |p| password_rules::check(p, ""));
+        errors.finish()
     }
 }
 
