@@ -122,7 +122,10 @@ pub fn metrics_server(
 ) -> std::io::Result<Server> {
     let state = web::Data::new((metrics, db, passwords));
     let server = HttpServer::new(move || {
-        App::new().app_data(state.clone()).route(
+        let fixed_headers = DefaultHeaders::new()
+            .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .add((header::CACHE_CONTROL, "no-store"));
+        App::new().wrap(fixed_headers).app_data(state.clone()).route(
             "/metrics",
             web::get().to(|state: web::Data<(Metrics, Db, Passwords)>| async move {
                 let (metrics, db, passwords) = state.as_ref();

@@ -105,7 +105,14 @@ fn deliver_next(outbox: &Outbox, conn: &mut PgConnection) -> Result<bool, ApiErr
     });
     match done {
         Ok(any) => Ok(any),
-        Err(Failure::Database(err)) => Err(err),
+        Err(Failure::Database(err)) => {
+            // Not for the database being away only: a message that fails this way every time
+            // must back off like any other, not hold up the ones behind it.
+            if let Some(message) = taken {
+                let _ = outbox::record_failure(conn, &message, &format!("database: {err}"));
+            }
+            Err(err)
+        }
         Err(Failure::Send(why)) => {
             let message = taken.expect("a send failure is a message's");
             let given_up = outbox::record_failure(conn, &message, &why)?;
