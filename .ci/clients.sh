@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # CI: exercise the clients against a live release server on a throwaway database:
 #   1. the Postman collection, with newman;
-#   2. every curl journey in examples/curl/;
+#   2. every curl journey in examples/curl/ (they read the mail and SMS the server sends);
 #   3. Schemathesis against the served /openapi.yaml, authenticated as a staff user;
 #   4. graceful shutdown: SIGTERM must stop the server with exit code 0.
+# The server sends real mail and SMS: to an SMTP server (aiosmtpd, from PyPI) that writes a Maildir,
+# and to a local SMS gateway (python3's http.server) that writes each POSTed JSON body as one line
+# of a file; the journeys find them through STAMPCARD_MAILDIR and STAMPCARD_SMS_LOG.
 # Any failure fails the script. Run from anywhere; needs PostgreSQL server binaries, node/npm,
 # python3 (with venv) and curl; installs jq if it is missing.
 #
@@ -20,6 +23,7 @@ ROOT="$PWD"
 
 NEWMAN_VERSION=6.2.2
 SCHEMATHESIS_VERSION=4.32.5
+AIOSMTPD_VERSION=1.4.6
 SCHEMATHESIS_SEED="${STAMPCARD_CI_SEED:-20261126}"
 SCHEMATHESIS_MAX_EXAMPLES="${STAMPCARD_CI_MAX_EXAMPLES:-50}"
 
@@ -34,6 +38,8 @@ chmod 755 "$TMP"
 TOOLS="${STAMPCARD_CI_TOOLS:-$TMP/tools}"
 mkdir -p "$TOOLS"
 SERVER_PID=""
+SMTP_PID=""
+SMS_PID=""
 PGDATA="$TMP/pgdata"
 PGBIN=""
 
@@ -53,6 +59,13 @@ cleanup() {
         kill -TERM "$SERVER_PID" 2>/dev/null
         wait "$SERVER_PID" 2>/dev/null
     fi
+    local pid
+    for pid in "$SMTP_PID" "$SMS_PID"; do
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+        fi
+    done
     if [ "$status" != 0 ] && [ -f "$TMP/server.log" ]; then
         echo "--- last lines of the server log ($TMP/server.log)"
         tail -n 40 "$TMP/server.log"
@@ -113,7 +126,7 @@ section "release build"
 cargo build --release
 BIN="$ROOT/target/release/stampcard"
 
-section "tools: newman $NEWMAN_VERSION, schemathesis $SCHEMATHESIS_VERSION $(elapsed)"
+section "tools: newman $NEWMAN_VERSION, schemathesis $SCHEMATHESIS_VERSION, aiosmtpd $AIOSMTPD_VERSION $(elapsed)"
 NEWMAN="$TOOLS/npm/node_modules/.bin/newman"
 if [ "$("$NEWMAN" --version 2>/dev/null)" != "$NEWMAN_VERSION" ]; then
     npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$TOOLS/npm" "newman@$NEWMAN_VERSION"
@@ -125,6 +138,12 @@ if ! "$ST" --version 2>/dev/null | grep -qx "schemathesis, version $SCHEMATHESIS
     "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 "$ST" --version
+# The SMTP server lives in the same virtual environment.
+PY="$TOOLS/venv/bin/python"
+if ! "$PY" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
+    "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
+fi
+echo "aiosmtpd $("$PY" -c 'import aiosmtpd; print(aiosmtpd.__version__)')"
 
 # --- database and server --------------------------------------------------------------------
 
@@ -139,6 +158,70 @@ as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 \
 as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres stampcard
 echo "PostgreSQL on 127.0.0.1:$PGPORT, database stampcard"
 
+section "mail and SMS transports $(elapsed)"
+# wait_for_port PORT PID NAME: waits until something accepts connections on 127.0.0.1:PORT.
+wait_for_port() {
+    for _ in $(seq 1 100); do
+        if python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1).close()" 2>/dev/null; then
+            return 0
+        fi
+        kill -0 "$2" 2>/dev/null || { echo "error: $3 exited during startup" >&2; return 1; }
+        sleep 0.2
+    done
+    echo "error: $3 did not listen on 127.0.0.1:$1" >&2
+    return 1
+}
+SMTP_PORT="$(free_port)"
+export STAMPCARD_MAILDIR="$TMP/mail"
+"$PY" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$STAMPCARD_MAILDIR" \
+    >"$TMP/smtp.log" 2>&1 &
+SMTP_PID=$!
+wait_for_port "$SMTP_PORT" "$SMTP_PID" aiosmtpd || { cat "$TMP/smtp.log" >&2; exit 1; }
+echo "SMTP: aiosmtpd on 127.0.0.1:$SMTP_PORT, delivering into $STAMPCARD_MAILDIR"
+
+# The SMS gateway: 200 to POST /sms with a JSON object, which it appends as one line to the log;
+# 404 for any other path, 400 for a body that is not a JSON object.
+SMS_PORT="$(free_port)"
+export STAMPCARD_SMS_LOG="$TMP/sms.jsonl"
+: >"$STAMPCARD_SMS_LOG"
+cat >"$TMP/sms_gateway.py" <<'PY'
+import json, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from threading import Lock
+
+port, log_path = int(sys.argv[1]), sys.argv[2]
+lock = Lock()
+
+class Gateway(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path != "/sms":
+            return self.answer(404)
+        try:
+            message = json.loads(body)
+        except ValueError:
+            return self.answer(400)
+        if not isinstance(message, dict):
+            return self.answer(400)
+        with lock, open(log_path, "a", encoding="utf-8") as log:
+            log.write(json.dumps(message, ensure_ascii=False) + "\n")
+        self.answer(200)
+
+    def answer(self, status):
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format, *args):
+        sys.stderr.write("sms gateway: " + (format % args) + "\n")
+
+ThreadingHTTPServer(("127.0.0.1", port), Gateway).serve_forever()
+PY
+python3 "$TMP/sms_gateway.py" "$SMS_PORT" "$STAMPCARD_SMS_LOG" >"$TMP/sms.log" 2>&1 &
+SMS_PID=$!
+wait_for_port "$SMS_PORT" "$SMS_PID" "the SMS gateway" || { cat "$TMP/sms.log" >&2; exit 1; }
+echo "SMS: gateway on http://127.0.0.1:$SMS_PORT/sms, writing $STAMPCARD_SMS_LOG"
+
 section "server $(elapsed)"
 PORT="$(free_port)"
 BASE_URL="http://127.0.0.1:$PORT"
@@ -146,6 +229,9 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/stampcard"
 export STAMPCARD_DEV=1            # cookies without Secure: we talk plain http to 127.0.0.1
 export STAMPCARD_BCRYPT_COST=4    # fast hashing: the clients log in a lot
 export STAMPCARD_ADDR="127.0.0.1:$PORT"
+export STAMPCARD_PUBLIC_URL="$BASE_URL"   # links in mails start with it
+export STAMPCARD_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT"
+export STAMPCARD_SMS_WEBHOOK_URL="http://127.0.0.1:$SMS_PORT/sms"
 export RUST_LOG="${RUST_LOG:-warn}"
 export NO_COLOR=1                 # plain server log
 "$BIN" serve >"$TMP/server.log" 2>&1 &
@@ -302,8 +388,10 @@ done
 # Pass 2, as the customer: the three session-ending operations (Schemathesis cannot know the
 # password, so deletion and password change answer 403/422, and without GET /api/v1/sessions in
 # this pass it has no session id but random ones: 404), plus the stamp operations from the
-# customer's side (403 for stamping and for ?phone=, the own card and redemptions).
-section "schemathesis pass 2: session-ending and stamp operations, as a customer $(elapsed)"
+# customer's side (403 for stamping and for ?phone=, the own card and redemptions), and phone
+# verification, which needs an account with a phone (the staff user has none: 422 in pass 1):
+# five codes are sent, then 429 for the hour, and random codes are 422 invalid_code.
+section "schemathesis pass 2: session-ending, stamp and phone operations, as a customer $(elapsed)"
 check "schemathesis pass 2 (customer)" st_run "$TMP/schemathesis-customer.toml" \
     --include-operation-id deleteMe \
     --include-operation-id changePassword \
@@ -311,7 +399,9 @@ check "schemathesis pass 2 (customer)" st_run "$TMP/schemathesis-customer.toml" 
     --include-operation-id getCard \
     --include-operation-id listStampEvents \
     --include-operation-id addStamps \
-    --include-operation-id redeem
+    --include-operation-id redeem \
+    --include-operation-id requestPhoneCode \
+    --include-operation-id confirmPhoneCode
 # The customer's session must have survived pass 2, or it tested only 401s.
 check "the customer session survived pass 2" still_logged_in "$CUSTOMER_COOKIE"
 
