@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Journey: a customer with an email address is logged in on a laptop and a phone, forgets the
+# password, asks for a reset link, follows the link from the mail and sets a new password. Both
+# devices are logged out, the old password fails, the new one works, and the link is good once.
+#
+# Reads the mail the server sent: STAMPCARD_MAILDIR is the Maildir of the SMTP server that the
+# server's STAMPCARD_SMTP_URL points to (CI: aiosmtpd, see .ci/clients.sh). Links in mails start
+# with the server's STAMPCARD_PUBLIC_URL (default here: STAMPCARD_URL).
+set -euo pipefail
+# shellcheck source=examples/curl/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+[ -n "${STAMPCARD_MAILDIR:-}" ] || fail "set STAMPCARD_MAILDIR to the Maildir that receives the server's mail"
+PUBLIC_URL="${STAMPCARD_PUBLIC_URL:-$STAMPCARD_URL}"
+PUBLIC_URL="${PUBLIC_URL%/}"
+
+journey "Forgot password: a reset link by email"
+
+suffix="$(unique_suffix)"
+username="customer_$suffix"
+email="$username@example.com"
+old_password="$(random_password Americano)"
+new_password="$(random_password Affogato)"
+laptop="$(new_jar laptop)"
+phone="$(new_jar phone)"
+login_with() {
+    jq -n --arg u "$username" --arg p "$1" '{username: $u, password: $p}'
+}
+
+# mail_to ADDRESS: prints the path of the one mail in $STAMPCARD_MAILDIR addressed to ADDRESS,
+# waiting up to 30 seconds for it (the server's outbox worker sends it in the background).
+mail_to() {
+    local found
+    for _ in $(seq 1 150); do
+        found="$(grep -lis "^To: *<\?$1>\?\r\?$" "$STAMPCARD_MAILDIR"/new/* "$STAMPCARD_MAILDIR"/cur/* || true)"
+        if [ -n "$found" ]; then
+            [ "$(printf '%s\n' "$found" | wc -l)" = 1 ] || fail "more than one mail to $1: $found"
+            printf '%s\n' "$found"
+            return
+        fi
+        sleep 0.2
+    done
+    fail "no mail to $1 arrived in $STAMPCARD_MAILDIR within 30 seconds"
+}
+
+# mail_text FILE: the body of a mail, with quoted-printable soft line breaks (=\n) and =3D
+# undone (the link has no other escaped character).
+mail_text() {
+    sed -e '1,/^\r\?$/d' -e 's/\r$//' "$1" | sed -e ':a' -e '/=$/{N;s/=\n//;ba' -e '}' | sed 's/=3D/=/g'
+}
+
+step "Sign up on the laptop, with an email address"
+api "$laptop" POST /api/v1/users 201 \
+    "$(jq -n --arg u "$username" --arg p "$old_password" --arg e "$email" '{username: $u, password: $p, email: $e}')"
+expect .email "$email"
+
+step "Log in on the phone as well"
+api "$phone" POST /api/v1/sessions 201 "$(login_with "$old_password")"
+expect .user.username "$username"
+
+step "Forgot the password: ask for a reset link (anonymous, no cookie)"
+api - POST /api/v1/password-resets 202 "$(jq -n --arg e "$email" '{email: $e}')"
+expect .status accepted
+known_body="$BODY"
+
+step "An address nobody has gets the very same answer (no account enumeration)"
+api - POST /api/v1/password-resets 202 "$(jq -n --arg e "nobody_$suffix@example.com" '{email: $e}')"
+[ "$BODY" = "$known_body" ] || fail "the answers differ: '$known_body' and '$BODY'"
+printf '   %s✓ the same body%s\n' "$_green" "$_reset"
+
+step "The mail arrives, with a link to <public URL>/reset-password#token=<64 hex digits>"
+mail="$(mail_to "$email")"
+printf '%s%s%s\n' "$_dim" "$mail" "$_reset"
+link="$(mail_text "$mail" | grep -o "https\?://[^[:space:]]*/reset-password#token=[^[:space:]]*" | head -n 1 || true)"
+[ -n "$link" ] || { mail_text "$mail"; fail "no reset link in the mail"; }
+case "$link" in
+    "$PUBLIC_URL/reset-password#token="*) ;;
+    *) fail "the link does not start with $PUBLIC_URL/reset-password#token=: $link" ;;
+esac
+token="${link#*#token=}"
+[[ "$token" =~ ^[0-9a-f]{64}$ ]] || fail "the token is not 64 hex digits: $token"
+printf '   %s✓ %s/reset-password#token=%s…%s\n' "$_green" "$PUBLIC_URL" "${token:0:8}" "$_reset"
+
+step "A weak new password is refused, and the token stays good"
+api - POST /api/v1/password-resets/confirm 422 "$(jq -n --arg t "$token" '{token: $t, new_password: "12345678"}')"
+expect .code validation_failed
+expect '.errors[0].field' new_password
+
+step "Set a new password with the token (no login: no cookie)"
+api - POST /api/v1/password-resets/confirm 204 \
+    "$(jq -n --arg t "$token" --arg p "$new_password" '{token: $t, new_password: $p}')"
+grep -qi '^set-cookie:' "$HEADERS_FILE" && fail "the confirmation set a cookie"
+printf '   %s✓ no Set-Cookie%s\n' "$_green" "$_reset"
+
+step "The laptop was logged out"
+api "$laptop" GET /api/v1/users/me 401
+expect .code unauthenticated
+
+step "The phone was logged out"
+api "$phone" GET /api/v1/users/me 401
+expect .code unauthenticated
+
+step "The link is good once"
+api - POST /api/v1/password-resets/confirm 422 \
+    "$(jq -n --arg t "$token" --arg p "$(random_password Ristretto)" '{token: $t, new_password: $p}')"
+expect .code invalid_token
+
+step "The old password no longer logs in"
+api "$phone" POST /api/v1/sessions 401 "$(login_with "$old_password")"
+expect .code invalid_credentials
+
+step "The new password does"
+api "$phone" POST /api/v1/sessions 201 "$(login_with "$new_password")"
+expect .user.username "$username"
+expect .user.email "$email"
+
+step "Log out"
+api "$phone" DELETE /api/v1/sessions/current 204
+
+done_journey
