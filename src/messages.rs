@@ -141,8 +141,8 @@ pub fn detail(lang: Lang, code: Code) -> &'static str {
             "이 Idempotency-Key 는 다른 요청 본문에 이미 사용되었습니다.",
         ),
         Code::TooManyAttempts => (
-            "Too many failed password attempts; wait for Retry-After seconds.",
-            "비밀번호 시도 실패가 너무 많습니다. Retry-After 초만큼 기다리세요.",
+            "Too many attempts (passwords, reset links or codes); wait for Retry-After seconds.",
+            "시도 횟수가 너무 많습니다(비밀번호, 재설정 링크 또는 인증번호). Retry-After 초만큼 기다리세요.",
         ),
         Code::ServiceUnavailable => (
             "The service is busy or its database is unavailable; retry after Retry-After seconds.",

@@ -38,8 +38,18 @@ pub async fn request(
 
 #[derive(Debug, Default, Deserialize, Validate)]
 pub struct CodeConfirmation {
-    #[validate(required)]
+    #[validate(required, custom(function = "six_digits"))]
     code: Option<String>,
+}
+
+/// A code is six digits; anything else is a malformed request, not a wrong try.
+fn six_digits(code: &str) -> Result<(), validator::ValidationError> {
+    let code = code.trim();
+    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(crate::codes::FieldCode::InvalidFormat.error())
+    }
 }
 
 /// `POST /api/v1/users/me/phone-verification/confirm`: the user, with `phone_verified: true`.

@@ -195,3 +195,19 @@ async fn without_the_setting_a_phone_belongs_to_one_account_even_when_two_claim_
     assert_eq!(answers.iter().filter(|r| r.status == StatusCode::CREATED).count(), 1);
     assert!(answers.iter().filter(|r| r.status != StatusCode::CREATED).all(|r| r.body["code"] == "phone_taken"));
 }
+
+#[tokio::test]
+async fn a_code_that_is_not_six_digits_is_malformed_and_no_try() {
+    let gateway = SmsGateway::start();
+    let app = app_with_sms(&gateway, false).await;
+    let client = app.customer("typo", Some(PHONE)).await;
+    ask_code(&client).await;
+    let code = code(&gateway.wait_for(1, SOON).await[0]);
+    for typo in ["abc", "12345", "1234567", ""] {
+        let res = type_code(&client, typo).await;
+        res.assert_problem(422, "validation_failed");
+        assert_eq!(res.field_errors(), [("code".to_owned(), "invalid_format".to_owned())], "{typo:?}");
+    }
+    assert_eq!(app.count("SELECT max(attempts)::bigint FROM phone_verifications"), 0);
+    assert_eq!(type_code(&client, &format!(" {code} ")).await.status, StatusCode::OK);
+}
