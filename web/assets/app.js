@@ -12,6 +12,8 @@ import * as shell from './shell.js';
 import * as home from './screens/home.js';
 import * as login from './screens/login.js';
 import * as signup from './screens/signup.js';
+import * as forgotPassword from './screens/forgot-password.js';
+import * as resetPassword from './screens/reset-password.js';
 import * as card from './screens/card.js';
 import * as historyScreen from './screens/history.js';
 import * as sessions from './screens/sessions.js';
@@ -28,6 +30,9 @@ const SCREENS = {
   '/': { access: 'public', screen: home },
   '/login': { access: 'guest', screen: login },
   '/signup': { access: 'guest', screen: signup },
+  // Public, not guest: a link from the mail must work in a browser logged in to any account.
+  '/forgot-password': { access: 'public', screen: forgotPassword },
+  '/reset-password': { access: 'public', screen: resetPassword },
   '/card': { access: 'user', screen: card },
   '/history': { access: 'user', screen: historyScreen },
   '/sessions': { access: 'user', screen: sessions },

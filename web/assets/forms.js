@@ -2,7 +2,7 @@
 // a form-level alert, and turning an ApiError (problem+json) into those messages.
 import { ApiError, NetworkError } from './api.js';
 import { h, uid, focus } from './dom.js';
-import { t } from './i18n.js';
+import { formatTime, t } from './i18n.js';
 
 /**
  * A labelled input. `name` is the API field it maps to, so a 422 `errors[].field` lands here.
@@ -55,13 +55,24 @@ export function clearErrors(form) {
   }
 }
 
+/**
+ * When to try again, from a Retry-After in seconds: "Try again in 5 s.", or for a longer wait
+ * the clock time ("Try again at 21:40 (in 60 min).").
+ */
+export function waitText(seconds) {
+  if (seconds === null || seconds === undefined || !(seconds > 0)) return '';
+  if (seconds < 120) return t('error.retryAfter', { seconds });
+  const at = new Date(Date.now() + seconds * 1000).toISOString();
+  return t('error.retryAt', { time: formatTime(at), minutes: Math.ceil(seconds / 60) });
+}
+
 /** The text to show for any failure: the server's `detail`, or our own for no answer. */
 export function describeError(error) {
   if (error instanceof NetworkError) return t('error.network');
   if (error instanceof ApiError) {
     let text = error.problem.detail || error.problem.title || t('error.unexpected');
     if (error.retryAfter !== null && error.retryAfter > 0) {
-      text += ` ${t('error.retryAfter', { seconds: error.retryAfter })}`;
+      text += ` ${waitText(error.retryAfter)}`;
     }
     return text;
   }
@@ -99,6 +110,26 @@ export function showError(form, error, fieldMap = {}) {
     if (leftover.length) alert.append(h('ul', {}, leftover.map((m) => h('li', {}, m))));
   }
   focus(first ?? alert);
+}
+
+/** One message of our own at the top of a form (instead of the server's), focused. */
+export function showAlert(form, text) {
+  clearErrors(form);
+  const alert = form.querySelector('.form-alert');
+  if (!alert) return;
+  alert.append(h('p', {}, text));
+  focus(alert);
+}
+
+/** One message of our own next to a field (a check made before asking the server), focused. */
+export function showFieldError(form, name, text) {
+  clearErrors(form);
+  const wrapper = form.querySelector(`.field[data-field="${CSS.escape(name)}"]`);
+  const input = wrapper?.querySelector('input, select, textarea');
+  if (!input) return showAlert(form, text);
+  wrapper.querySelector('.field-error').textContent = text;
+  input.setAttribute('aria-invalid', 'true');
+  focus(input);
 }
 
 export function showSuccess(form, text) {

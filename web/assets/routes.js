@@ -5,6 +5,8 @@ export const ROUTE_PATHS = Object.freeze([
   '/',
   '/login',
   '/signup',
+  '/forgot-password',
+  '/reset-password',
   '/card',
   '/history',
   '/sessions',

@@ -53,6 +53,7 @@ export function mount(root, ctx) {
   root.append(
     heading(t('login.heading'), next ? t('login.leadNext') : null),
     form,
+    h('p', { class: 'aside' }, h('a', { href: '/forgot-password' }, t('login.forgot'))),
     h('p', { class: 'aside' }, t('login.noAccount'), ' ', h('a', { href: signupHref }, t('login.signupLink'))),
   );
   form.querySelector('input')?.focus();

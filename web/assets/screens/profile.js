@@ -1,12 +1,24 @@
-// My account: details (PATCH /users/me), password (PUT /users/me/password) and deleting the
-// account (DELETE /users/me, with the password and a plain warning of what goes).
-import { api } from '../api.js';
-import { h } from '../dom.js';
-import { describeError, field, formAlert, showError, showSuccess, values, whileBusy } from '../forms.js';
+// My account: details (PATCH /users/me), proving the phone is mine (a code by SMS: POST
+// /users/me/phone-verification, then .../confirm), password (PUT /users/me/password) and deleting
+// the account (DELETE /users/me, with the password and a plain warning of what goes).
+import { api, ApiError } from '../api.js';
+import { focus, h } from '../dom.js';
+import {
+  describeError,
+  field,
+  formAlert,
+  showAlert,
+  showError,
+  showFieldError,
+  showSuccess,
+  values,
+  waitText,
+  whileBusy,
+} from '../forms.js';
 import { formatPhone, t } from '../i18n.js';
 import { navigate } from '../router.js';
 import * as session from '../session.js';
-import { notice } from '../shell.js';
+import { announce, notice } from '../shell.js';
 import { heading, section } from './common.js';
 
 export const titleKey = 'profile.title';
@@ -18,8 +30,114 @@ function onSubmit(form, button, handler) {
   });
 }
 
+// The code last sent, {phone, expiresAt}: the code field stays while it can still be used, also
+// after a re-render (a language switch), but not for another number.
+let codeSent = null;
+
+/** The phone and whether it is proven; a code to send, and a field for it once sent. */
+function phoneVerification() {
+  const box = h('section', { class: 'panel', id: 'phone-verification', 'aria-labelledby': 'phone-title' });
+
+  function render({ focusOn } = {}) {
+    const user = session.user();
+    const title = h('h2', { id: 'phone-title' }, t('phone.title'));
+    if (!user?.phone) {
+      box.replaceChildren(title, h('p', { class: 'hint', id: 'phone-status' }, t('phone.none')));
+      return;
+    }
+    const verified = user.phone_verified === true;
+    const status = h(
+      'p',
+      { class: 'phone-status', id: 'phone-status', tabindex: '-1' },
+      h('span', { class: 'phone-number' }, formatPhone(user.phone)),
+      h('span', { class: ['verify-badge', verified ? 'is-verified' : 'is-unverified'] }, t(verified ? 'phone.verified' : 'phone.unverified')),
+    );
+    if (verified) {
+      box.replaceChildren(title, status, h('p', { class: 'hint' }, t('phone.verifiedNote')));
+      if (focusOn === 'status') focus(status);
+      return;
+    }
+    const pending = codeSent && codeSent.phone === user.phone && Date.now() < codeSent.expiresAt ? codeSent : null;
+
+    const sendButton = h('button', { type: 'submit', class: ['button', pending ? 'secondary' : 'primary'] }, t(pending ? 'phone.sendAgain' : 'phone.send'));
+    const sendForm = h('form', { class: 'form', novalidate: true, id: 'phone-send-form' }, formAlert(), sendButton);
+    sendForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      whileBusy(sendButton, async () => {
+        try {
+          const sent = await api.post('/api/v1/users/me/phone-verification');
+          codeSent = { phone: sent.phone, expiresAt: Date.now() + sent.expires_in * 1000, minutes: Math.round(sent.expires_in / 60) };
+          render({ focusOn: 'code' });
+        } catch (error) {
+          if (error instanceof ApiError && error.code === 'too_many_attempts') {
+            return showAlert(sendForm, [t('phone.tooMany'), waitText(error.retryAfter)].filter(Boolean).join(' '));
+          }
+          if (error instanceof ApiError && error.fieldErrors.some((e) => e.field === 'phone' && e.code === 'required')) {
+            return showAlert(sendForm, t('phone.none'));
+          }
+          showError(sendForm, error);
+        }
+      });
+    });
+
+    let codeForm = null;
+    if (pending) {
+      const verifyButton = h('button', { type: 'submit', class: 'button primary' }, t('phone.verify'));
+      codeForm = h(
+        'form',
+        { class: 'form', novalidate: true, id: 'phone-code-form' },
+        formAlert(),
+        field({
+          name: 'code',
+          label: t('phone.code'),
+          hint: t('phone.codeHint', { phone: formatPhone(pending.phone), minutes: pending.minutes }),
+          attrs: {
+            inputmode: 'numeric',
+            autocomplete: 'one-time-code',
+            pattern: '[0-9]*',
+            maxlength: '7',
+            spellcheck: 'false',
+            required: true,
+            class: 'code-input',
+          },
+        }),
+        verifyButton,
+      );
+      codeForm.addEventListener('submit', (event) => {
+        event.preventDefault();
+        whileBusy(verifyButton, async () => {
+          // A typo is not a try: only six digits go to the server (each wrong code counts).
+          const code = values(codeForm).code.replace(/[\s-]/g, '');
+          if (!/^\d{6}$/.test(code)) return showFieldError(codeForm, 'code', t('phone.codeFormat'));
+          try {
+            const updated = await api.post('/api/v1/users/me/phone-verification/confirm', { code });
+            session.setUser(updated);
+            codeSent = null;
+            render({ focusOn: 'status' });
+            announce(t('phone.verifiedNow'));
+          } catch (error) {
+            if (error instanceof ApiError && error.code === 'invalid_code') {
+              showFieldError(codeForm, 'code', t('phone.invalidCode'));
+              codeForm.querySelector('input').select();
+              return;
+            }
+            showError(codeForm, error);
+          }
+        });
+      });
+    }
+
+    box.replaceChildren(title, status, h('p', { class: 'hint' }, t('phone.why')), codeForm, sendForm);
+    if (focusOn === 'code') focus(codeForm?.querySelector('input'));
+  }
+
+  render();
+  return { element: box, render };
+}
+
 export function mount(root, ctx) {
   const user = ctx.user;
+  const verification = phoneVerification();
 
   // --- details ---
   const saveDetails = h('button', { type: 'submit', class: 'button primary' }, t('profile.save'));
@@ -62,6 +180,8 @@ export function mount(root, ctx) {
       session.setUser(updated);
       details.querySelector('[name=phone]').value = formatPhone(updated.phone);
       showSuccess(details, t('profile.saved'));
+      // A new number is not proven yet (the server says phone_verified: false).
+      verification.render();
     } catch (error) {
       showError(details, error);
     }
@@ -144,6 +264,7 @@ export function mount(root, ctx) {
     heading(t('profile.heading'), t('profile.lead', { username: user.username, role: t(`role.${user.role}`) })),
     h('div', { class: 'actions' }, logout),
     section(t('profile.detailsTitle'), details),
+    verification.element,
     section(t('profile.passwordTitle'), h('p', { class: 'hint' }, t('profile.passwordNote')), password),
     h('section', { class: 'panel danger-zone', 'aria-labelledby': 'delete-title' }, h('h2', { id: 'delete-title' }, t('profile.deleteTitle')), remove),
   );
