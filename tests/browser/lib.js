@@ -6,9 +6,12 @@
 //   STAMPCARD_FOREIGN_PORT   the port of that foreign origin (tests serve a page there themselves)
 //   STAMPCARD_STAFF_USERNAME / _PASSWORD, STAMPCARD_ADMIN_USERNAME / _PASSWORD   made with the CLI
 //   STAMPCARD_BIN, DATABASE_URL   the binary and its database, for the CLI (repairs only)
+//   STAMPCARD_MAILDIR        the Maildir the SMTP server (aiosmtpd) delivers the server's mail into
+//   STAMPCARD_SMS_FILE       the SMS gateway's record: one JSON line {"to", "text", "at"} per SMS
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test as base, expect, request as playwrightRequest } from '@playwright/test';
 
 export { expect };
@@ -69,7 +72,9 @@ export async function apiAs(person) {
 /** Signs a customer up through the API (fast set-up for tests about something else). */
 export async function signUpByApi(person) {
   const api = await apiAs(null);
-  const res = await api.post('/api/v1/users', { data: { username: person.username, password: person.password, phone: person.phone } });
+  const data = { username: person.username, password: person.password, phone: person.phone };
+  if (person.email) data.email = person.email;
+  const res = await api.post('/api/v1/users', { data });
   expect(res.status(), await res.text()).toBe(201);
   return api;
 }
@@ -169,4 +174,124 @@ export async function signUpOnScreen(page, person) {
 /** The main heading of the current screen. */
 export function h1(page) {
   return page.getByRole('heading', { level: 1 });
+}
+
+// --- the mail and the SMS the server sent (through the transports run.sh starts) -------------
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `read` until it gives something truthy, or fails after `within` ms saying `what`. */
+async function poll(read, what, within = 15_000) {
+  const deadline = Date.now() + within;
+  for (;;) {
+    const found = await read();
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`${what} did not arrive within ${within} ms`);
+    await sleep(100);
+  }
+}
+
+/**
+ * A mail as aiosmtpd stored it, parsed: its headers (lower-case names, folded lines joined) and
+ * its text, decoded from quoted-printable when it is that (lettre chooses it for our mails: soft
+ * line breaks `=\n`, `=3D` for `=`, the Korean half as `=XX` UTF-8 bytes).
+ */
+export function parseMail(raw) {
+  const mail = raw.replace(/\r\n/g, '\n');
+  const split = mail.indexOf('\n\n');
+  const head = split < 0 ? mail : mail.slice(0, split);
+  const body = split < 0 ? '' : mail.slice(split + 2);
+  const headers = {};
+  for (const line of head.replace(/\n[ \t]+/g, ' ').split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  let text = body;
+  if (/quoted-printable/i.test(headers['content-transfer-encoding'] ?? '')) {
+    const bytes = [];
+    const joined = body.replace(/=\n/g, '');
+    for (let i = 0; i < joined.length; i += 1) {
+      const hex = joined[i] === '=' ? joined.slice(i + 1, i + 3) : '';
+      if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
+        bytes.push(Number.parseInt(hex, 16));
+        i += 2;
+      } else {
+        bytes.push(...Buffer.from(joined[i], 'utf8'));
+      }
+    }
+    text = Buffer.from(bytes).toString('utf8');
+  }
+  return { headers, text };
+}
+
+/** Every mail delivered so far to `address` (the To header), oldest first. */
+export async function mailsTo(address) {
+  const maildir = env('STAMPCARD_MAILDIR');
+  const found = [];
+  for (const dir of ['new', 'cur']) {
+    let names = [];
+    try {
+      names = await readdir(join(maildir, dir));
+    } catch {
+      continue; // no mail yet: aiosmtpd makes the Maildir on the first one
+    }
+    for (const name of names) {
+      const mail = parseMail(await readFile(join(maildir, dir, name), 'utf8'));
+      if ((mail.headers.to ?? '').toLowerCase().includes(address.toLowerCase())) found.push({ name, mail });
+    }
+  }
+  // Python's mailbox names a message <seconds>.M<microseconds>P<pid>Q<counter>.<host>: in the
+  // order of delivery by the seconds, then the counter.
+  const order = (name) => {
+    const [, seconds = '0', counter = '0'] = /^(\d+)\..*?Q(\d+)/.exec(name) ?? [];
+    return [Number(seconds), Number(counter)];
+  };
+  found.sort((a, b) => {
+    const [sa, ca] = order(a.name);
+    const [sb, cb] = order(b.name);
+    return sa - sb || ca - cb;
+  });
+  return found.map((f) => f.mail);
+}
+
+/** Waits for the `count`-th mail to `address` and returns it. */
+export async function waitForMail(address, { count = 1, within } = {}) {
+  const mails = await poll(async () => {
+    const all = await mailsTo(address);
+    return all.length >= count ? all : null;
+  }, `mail #${count} to ${address}`, within);
+  return mails[count - 1];
+}
+
+/** The reset link in a mail (`<STAMPCARD_PUBLIC_URL>/reset-password#token=<64 hex>`). */
+export function resetLinkIn(mail) {
+  const match = /(https?:\/\/\S+\/reset-password#token=[0-9a-f]{64})(?![0-9a-f])/.exec(mail.text);
+  if (!match) throw new Error(`no reset link in the mail:\n${mail.text}`);
+  return match[1];
+}
+
+/** Every SMS sent so far to `e164`, oldest first: {to, text, at}. */
+export async function smsTo(e164) {
+  let text = '';
+  try {
+    text = await readFile(env('STAMPCARD_SMS_FILE'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+    .filter((sms) => sms.to === e164);
+}
+
+/** Waits for the `count`-th SMS to `e164` and returns the 6-digit code in it. */
+export async function waitForCode(e164, { count = 1, within } = {}) {
+  const all = await poll(async () => {
+    const sent = await smsTo(e164);
+    return sent.length >= count ? sent : null;
+  }, `SMS #${count} to ${e164}`, within);
+  const match = /\b(\d{6})\b/.exec(all[count - 1].text);
+  if (!match) throw new Error(`no code in the SMS: ${all[count - 1].text}`);
+  return match[1];
 }

@@ -5,7 +5,21 @@
 // about a second).
 import { mkdir } from 'node:fs/promises';
 import AxeBuilder from '@axe-core/playwright';
-import { ADMIN, apiAs, expect, h1, logIn, newCustomer, signUpByApi, stampByApi, STAFF, test } from '../lib.js';
+import {
+  ADMIN,
+  apiAs,
+  expect,
+  h1,
+  logIn,
+  newCustomer,
+  resetLinkIn,
+  signUpByApi,
+  stampByApi,
+  STAFF,
+  test,
+  waitForCode,
+  waitForMail,
+} from '../lib.js';
 
 test.describe.configure({ mode: 'parallel', timeout: 120_000 });
 
@@ -162,4 +176,56 @@ test('the card in Korean', async ({ person }) => {
   await expect(h1(page)).toHaveText('내 스탬프 카드');
   await everyWay(page, 'card-ko');
   await api.dispose();
+});
+
+test('forgot password, and the reset page: errors, done, a used link (in Korean)', async ({ person }) => {
+  const customer = newCustomer('resetshot');
+  customer.email = `${customer.username}@example.com`;
+  (await signUpByApi(customer)).dispose();
+  const { page } = await person();
+  await page.goto('/forgot-password');
+  await page.getByLabel('Email', { exact: true }).fill(customer.email);
+  await page.getByRole('button', { name: 'Send me a link' }).click();
+  await expect(page.locator('#forgot-form .form-alert')).toContainText('on its way');
+  await everyWay(page, 'forgot-password-sent');
+
+  const link = resetLinkIn(await waitForMail(customer.email));
+  await page.goto(link);
+  const form = page.locator('#reset-form');
+  await form.getByLabel('New password', { exact: true }).fill('12345678');
+  await form.getByLabel('New password again').fill('12345678');
+  await form.getByRole('button', { name: 'Set the new password' }).click();
+  await expect(form.locator('[data-field="new_password"] .field-error')).not.toBeEmpty();
+  await everyWay(page, 'reset-password-errors');
+  const password = `${customer.password} anew`;
+  await form.getByLabel('New password', { exact: true }).fill(password);
+  await form.getByLabel('New password again').fill(password);
+  await form.getByRole('button', { name: 'Set the new password' }).click();
+  await expect(page.locator('#reset-outcome h2')).toHaveText('Password changed');
+  await everyWay(page, 'reset-password-done');
+
+  await page.goto(link);
+  await page.getByRole('button', { name: '한국어' }).click();
+  await expect(h1(page)).toHaveText('새 비밀번호 정하기');
+  await form.getByLabel('새 비밀번호', { exact: true }).fill(`${password}!`);
+  await form.getByLabel('새 비밀번호 다시 입력').fill(`${password}!`);
+  await form.getByRole('button', { name: '새 비밀번호로 바꾸기' }).click();
+  await expect(page.locator('#reset-outcome h2')).toHaveText('사용할 수 없는 링크입니다');
+  await everyWay(page, 'reset-password-used-ko');
+});
+
+test('the profile with a phone code sent, and a wrong one typed', async ({ person }) => {
+  const customer = newCustomer('codeshot');
+  (await signUpByApi(customer)).dispose();
+  const { page } = await person();
+  await logIn(page, customer);
+  await page.goto('/profile');
+  const box = page.locator('#phone-verification');
+  await box.getByRole('button', { name: 'Send me a code' }).click();
+  const code = await waitForCode(customer.e164);
+  await box.getByLabel('Code from the SMS').fill(String((Number(code) + 1) % 1_000_000).padStart(6, '0'));
+  await box.getByRole('button', { name: 'Verify' }).click();
+  await expect(box.locator('[data-field="code"] .field-error')).not.toBeEmpty();
+  await box.scrollIntoViewIfNeeded();
+  await everyWay(page, 'profile-phone-code');
 });
