@@ -3,8 +3,9 @@
 
   machine.py before        the machine, tool versions, the checkout, the load before the run
   machine.py after         the load after the run
-  machine.py cpu PID PGDATA   CPU seconds used so far by PID, by the PostgreSQL cluster and by
-                              the whole machine
+  machine.py cpu PID PGDATA [NAME=PID ...]   CPU seconds used so far by PID, by the PostgreSQL
+                              cluster, by each further NAME=PID (S5: the second instance, HAProxy;
+                              all threads of each) and by the whole machine
   machine.py status PID    peak and current resident memory of PID
   machine.py sample PID PHASEFILE INTERVAL   until PID ends: one JSON line per sample of its
                               resident memory, labelled with the phase named in PHASEFILE
@@ -162,6 +163,9 @@ def main():
         out = {"time": time.monotonic(), "server_cpu_s": process_cpu(int(sys.argv[2])),
                "postgres_cpu_s": postgres_cpu(sys.argv[3]),
                "machine_busy_s": busy / CLK_TCK, "machine_total_s": total / CLK_TCK}
+        extra = dict(arg.split("=", 1) for arg in sys.argv[4:])
+        if extra:
+            out["extra_cpu_s"] = {name: process_cpu(int(pid)) for name, pid in extra.items()}
     elif what == "status":
         out = status(int(sys.argv[2]))
     elif what == "sample":

@@ -57,11 +57,15 @@ def cpu(parts, name, requests=None, generator_s=None):
     total = after["machine_total_s"] - before["machine_total_s"]
     if generator_s is None:
         generator_s = gen_cpu(parts, name)
-    other = busy - server - postgres - (generator_s or 0)
+    # S5: the second instance and HAProxy, counted apart from "other".
+    extra = {k: after["extra_cpu_s"][k] - before.get("extra_cpu_s", {}).get(k, 0)
+             for k in after.get("extra_cpu_s", {})}
+    other = busy - server - postgres - (generator_s or 0) - sum(extra.values())
     out = {
         "elapsed_s": round(elapsed, 2),
         "cores_used": {"server": round(server / elapsed, 2), "postgres": round(postgres / elapsed, 2),
                        "load_generator": round((generator_s or 0) / elapsed, 2),
+                       **{k: round(v / elapsed, 2) for k, v in extra.items()},
                        "other": round(other / elapsed, 2), "idle": round((total - busy) / total * os.cpu_count(), 2)
                        if total else None},
         "machine_busy_fraction": round(busy / total, 3) if total else None,
@@ -71,6 +75,7 @@ def cpu(parts, name, requests=None, generator_s=None):
             "server": round(server / requests * 1e6, 1),
             "postgres": round(postgres / requests * 1e6, 1),
             "load_generator": round((generator_s or 0) / requests * 1e6, 1),
+            **{k: round(v / requests * 1e6, 1) for k, v in extra.items()},
         }
         out["server_cpu_us_per_request"] = out["cpu_us_per_request"]["server"]
     return out
@@ -97,6 +102,95 @@ def wrk(parts, name):
     out["db_statements"] = calls
     out["db_statements_per_request"] = round(calls / w["requests"], 3) if w["requests"] else None
     out["cpu"] = cpu(parts, name, w["requests"])
+    return out
+
+
+def haproxy_delta(parts, name):
+    """Per server of HAProxy's backend: what its counters moved by during the run."""
+    before, after = load(parts, f"{name}.before.haproxy.json"), load(parts, f"{name}.after.haproxy.json")
+    out = {}
+    for srv, a in after.items():
+        b = before.get(srv, {})
+        out[srv] = {k: (v - (b.get(k) or 0)) if isinstance(v, int) else v for k, v in a.items()}
+    return out
+
+
+S5_NOTE = ("On 2 cores this measures what HAProxy and a second instance cost, not scaling: both instances, "
+           "HAProxy, PostgreSQL and wrk share the same two cores, which were already busy with one instance.")
+
+
+def s5(parts, connections, s2_check):
+    """S5 two instances: S1 and S2 through HAProxy over two instances against the same directly on
+    the first instance, in the same run. None when S5 was skipped (BENCH_S5=0)."""
+    if not os.path.exists(os.path.join(parts, "s5.check.tsv")):
+        return None
+    out = {"note": S5_NOTE, "haproxy": text(parts, "s5_haproxy_version"),
+           "haproxy_config": "deploy/haproxy.cfg, addresses, paths and log target rewritten by bench/haproxy_cfg.py; "
+                             "its third server line removed",
+           "order": ["s1 haproxy", "s1 direct", "s2 direct", "s2 haproxy"]}
+    for key, scen in (("s1_whoami", "s1"), ("s2_stamp", "s2")):
+        proxied, direct = wrk(parts, f"s5_{scen}_haproxy"), wrk(parts, f"s5_{scen}_direct")
+        proxied["haproxy_servers"] = servers = haproxy_delta(parts, f"s5_{scen}_haproxy")
+        app = {k: v for k, v in servers.items() if k not in ("FRONTEND", "BACKEND")}
+        sent = sum(v["lbtot"] or 0 for v in app.values())
+        proxied["share_per_server"] = {k: round((v["lbtot"] or 0) / sent, 3) if sent else None for k, v in app.items()}
+        be = servers.get("BACKEND", {})
+        connects, reuses = be.get("connect") or 0, be.get("reuse") or 0
+        proxied["server_connection_reuse_fraction"] = round(reuses / (connects + reuses), 4) if connects + reuses else None
+        out[key] = {"haproxy_two_instances": proxied, "direct_one_instance": direct,
+                    "rps_ratio_haproxy_over_direct": round(proxied["rps"] / direct["rps"], 4)}
+    checks = {k: int(v) for k, v in (line.split("\t") for line in text(parts, "s5.check.tsv").splitlines())}
+    stamped = checks["stamps_in_events"] - s2_check["stamps_in_events"]
+    counted = out["s2_stamp"]["haproxy_two_instances"]["requests"] + out["s2_stamp"]["direct_one_instance"]["requests"]
+    rss2 = load(parts, "s5_server2_rss.json")
+    out["second_instance"] = {"peak_rss_mib": round(rss2["peak_rss_kib"] / 1024, 1),
+                              "exit_after_sigterm": int(text(parts, "s5_server2_exit")),
+                              "non_2xx_in_its_log": int(text(parts, "s5_server2_non2xx") or 0),
+                              "first_instance_cookie_answered": int(text(parts, "s5_cookie_on_second") or 0)}
+    out["haproxy_log"] = {"lines": int(text(parts, "s5_haproxy_log_lines") or 0),
+                          "non_2xx_lines": int(text(parts, "s5_haproxy_log_non2xx") or 0),
+                          "exit_after_sigterm": int(text(parts, "s5_haproxy_exit"))}
+    correctness = {
+        "cards": checks["cards"], "events": checks["events"], "total_balance": checks["total_balance"],
+        "s5_s2_requests_counted_by_wrk": counted,
+        "s5_stamps_beyond_wrk_count": stamped - counted,
+        "cards_balance_not_equal_events": checks["bad_balance_vs_events"],
+        "events_without_card": checks["bad_orphan_events"],
+        "repeated_balance_after": checks["bad_repeated_balance_after"],
+        "events_out_of_sequence": checks["bad_event_sequence"],
+    }
+    failures = []
+    for k in ("cards_balance_not_equal_events", "events_without_card", "repeated_balance_after",
+              "events_out_of_sequence"):
+        if correctness[k]:
+            failures.append(f"S5: {k} = {correctness[k]}")
+    if checks["total_balance"] != checks["stamps_in_events"]:
+        failures.append("S5: total balance differs from the stamps in the event log")
+    # wrk stops twice (direct, then through HAProxy), each time with up to one request in flight
+    # per connection.
+    if not 0 <= stamped - counted <= 2 * connections:
+        failures.append(f"S5: stamps added - stamps wrk counted = {stamped - counted}, outside 0..{2 * connections}")
+    for key in ("s1_whoami", "s2_stamp"):
+        for how, r in out[key].items():
+            if not isinstance(r, dict):
+                continue
+            if r["non_2xx"]:
+                failures.append(f"S5 {key} {how}: non_2xx = {r['non_2xx']}")
+            if sum(r["socket_errors"].values()):
+                failures.append(f"S5 {key} {how}: socket errors {r['socket_errors']}")
+        be = out[key]["haproxy_two_instances"]["haproxy_servers"].get("BACKEND", {})
+        for k in ("econ", "eresp"):
+            if be.get(k):
+                failures.append(f"S5 {key}: HAProxy's backend {k} = {be[k]}")
+    if out["second_instance"]["exit_after_sigterm"]:
+        failures.append(f"S5: the second instance exited with {out['second_instance']['exit_after_sigterm']}")
+    if out["second_instance"]["non_2xx_in_its_log"]:
+        failures.append(f"S5: {out['second_instance']['non_2xx_in_its_log']} non-2xx in the second instance's log")
+    if out["second_instance"]["first_instance_cookie_answered"] != 200:
+        failures.append("S5: the first instance's session cookie did not work on the second "
+                        f"({out['second_instance']['first_instance_cookie_answered']})")
+    correctness["failures"] = failures
+    out["correctness"] = correctness
     return out
 
 
@@ -147,6 +241,7 @@ def main():
     server_non2xx = int(text(p, "server_non2xx") or 0)
     checks_raw = dict(line.split("\t") for line in text(p, "s2.check.tsv").splitlines())
     checks_raw = {k: int(v) for k, v in checks_raw.items()}
+    s5_two = s5(p, args.connections, checks_raw)
     ref_select["row_bytes"] = int(text(p, "ref_row_bytes") or 0)
     s1["session_row_bytes"] = int(text(p, "session_row_bytes") or 0)
 
@@ -167,6 +262,10 @@ def main():
     if crate:
         # Not a target: how much of what the server's own bcrypt could do on these cores it did.
         ratios["s3_logins_over_server_crate_ceiling"] = s3["logins_per_s"] / crate["ceiling_logins_per_s"]
+    if s5_two:
+        # Not targets: the cost of HAProxy and a second instance on the same two cores.
+        ratios["s5_s1_haproxy_two_instances_over_direct"] = s5_two["s1_whoami"]["rps_ratio_haproxy_over_direct"]
+        ratios["s5_s2_haproxy_two_instances_over_direct"] = s5_two["s2_stamp"]["rps_ratio_haproxy_over_direct"]
     peak_rss_mib = rss["peak_rss_kib"] / 1024
     probe_p99 = s3["probe_latency_ms"]["p99"]
     targets = [
@@ -230,6 +329,8 @@ def main():
         failures.append(f"S4: {burst['evaluated']} guesses of one account were evaluated, more than 10")
     if set(burst["statuses"]) - {"401", "429"} or burst["errors"]:
         failures.append(f"S4: burst answers {burst['statuses']}, {burst['errors']} connection errors")
+    if s5_two:
+        failures.extend(s5_two["correctness"]["failures"])
     correctness["failures"] = failures
     correctness["ok"] = not failures
 
@@ -246,7 +347,8 @@ def main():
                      "pg_bin": args.pg_bin},
         "machine": machine,
         "scenarios": {"s1_whoami": s1, "s1_whoami_64_sessions": s1_sessions, "s2_stamp": s2,
-                      "s3_login_under_load": s3, "s4_guessing_burst": s4},
+                      "s3_login_under_load": s3, "s4_guessing_burst": s4,
+                      **({"s5_two_instances": s5_two} if s5_two else {})},
         "reference": {"pgbench_select": ref_select, "pgbench_write": ref_write, "bcrypt": bcrypt},
         "server": {"peak_rss_mib": round(peak_rss_mib, 1), "rss_at_end_mib": round(rss["rss_kib"] / 1024, 1),
                    "threads_at_end": rss["threads"], "rss_by_phase": rss_by_phase, "readyz": readyz},
@@ -317,6 +419,37 @@ def main():
         extra = f"   per request: {per['server']:g} / {per['postgres']:g} / {per['load_generator']:g} us" if per else ""
         print(f"    {name:<16} {u['server']:.2f} / {u['postgres']:.2f} / {u['load_generator']:.2f} / "
               f"{u['other']:.2f}; {u['idle']:.2f}{extra}")
+    if s5_two:
+        print("\n  S5 two instances behind HAProxy (%s), not a target:" % s5_two["haproxy"].split(" - ")[0])
+        print("    " + S5_NOTE)
+        for key, label in (("s1_whoami", "S1 whoami"), ("s2_stamp", "S2 stamp")):
+            r = s5_two[key]
+            hp, d = r["haproxy_two_instances"], r["direct_one_instance"]
+            print(row.format(f"{label} through HAProxy, two instances", f"{hp['rps']:.0f}/s",
+                             f"p50 {hp['latency_ms']['p50']} ms, p99 {hp['latency_ms']['p99']} ms, "
+                             f"{hp['db_round_trips_per_request']} DB round trips/request; split "
+                             + " / ".join(f"{k} {v:.0%}" for k, v in hp["share_per_server"].items())
+                             + f", {hp['server_connection_reuse_fraction']:.1%} on reused server connections"))
+            print(row.format(f"{label} directly, first instance", f"{d['rps']:.0f}/s",
+                             f"p50 {d['latency_ms']['p50']} ms, p99 {d['latency_ms']['p99']} ms, "
+                             f"{d['db_round_trips_per_request']} DB round trips/request"))
+            print(row.format("  ratio HAProxy / direct", f"{r['rps_ratio_haproxy_over_direct']:.3f}", ""))
+        print("\n    cores used (of %d): instance 1 + instance 2 / HAProxy / postgres / load generator / other; idle"
+              % machine["nproc"])
+        for key, label in (("s1_whoami", "S1"), ("s2_stamp", "S2")):
+            for how, tag in (("haproxy_two_instances", "via HAProxy"), ("direct_one_instance", "direct")):
+                c = s5_two[key][how]["cpu"]
+                u, per = c["cores_used"], c["cpu_us_per_request"]
+                print(f"      {label + ' ' + tag:<16} {u['server']:.2f} + {u.get('server2', 0):.2f} / "
+                      f"{u.get('haproxy', 0):.2f} / {u['postgres']:.2f} / {u['load_generator']:.2f} / "
+                      f"{u['other']:.2f}; {u['idle']:.2f}   per request: "
+                      f"{per['server'] + per.get('server2', 0):g} / {per.get('haproxy', 0):g} / {per['postgres']:g} / "
+                      f"{per['load_generator']:g} us")
+        sc = s5_two["correctness"]
+        print(f"    after S5's S2: {sc['cards']} cards, {sc['events']} events, total balance {sc['total_balance']}, "
+              f"wrk counted {sc['s5_s2_requests_counted_by_wrk']} in S5 "
+              f"(+{sc['s5_stamps_beyond_wrk_count']} in flight at the stops); "
+              + ("ok" if not sc["failures"] else "FAILED: " + "; ".join(sc["failures"])))
     print("\n  targets:")
     for t in target_rows:
         print(f"    [{'met' if t['met'] else 'NOT MET':>7}] {t['name']:<44} {t['value']:>10.3f}  (target {t['target']})")

@@ -8,7 +8,10 @@
 # on), starts `stampcard serve`, creates a staff user and 64 customers, runs S1 whoami (and,
 # not a target, S1 over all 64 sessions), S2 stamp, S3 login under load, S4 a guessing burst
 # during S3's load, and the pgbench/bcrypt
-# references, checks that nothing was
+# references; then S5: a second instance on the same database and HAProxy in front of both
+# (deploy/haproxy.cfg), S1 and S2 through it and, right next to them, directly against the
+# first instance (on 2 cores that measures what the proxy and a second instance cost, not
+# scaling). It checks that nothing was
 # lost, prints every figure and writes them to bench/results/latest.json.
 #
 # Settings (environment):
@@ -24,9 +27,11 @@
 #                      wait until interrupted, for profiling by hand
 #   BENCH_STRICT       1: exit 3 when a performance target is missed (correctness failures always exit 1)
 #   BENCH_OUT          the JSON file to write (default bench/results/latest.json)
+#   BENCH_S5           0: skip S5 (two instances behind HAProxy); default 1
 #   PG_BIN             PostgreSQL binaries (default: the newest /usr/lib/postgresql/*/bin)
 # Requires: cargo, python3 (standard library only), wrk (apt-get install wrk),
-# pgbench/initdb/pg_ctl (apt-get install postgresql), htpasswd (apt-get install apache2-utils).
+# pgbench/initdb/pg_ctl (apt-get install postgresql), htpasswd (apt-get install apache2-utils),
+# haproxy for S5 (apt-get install haproxy; Debian 12's 2.6, as deploy/haproxy.cfg says).
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,6 +45,7 @@ PROBE_RATE=20
 OUT="${BENCH_OUT:-$BENCH_DIR/results/latest.json}"
 RESULTS_DIR="$(dirname "$OUT")"
 STARTED_AT=$(date +%s)
+RUN_S5="${BENCH_S5:-1}"
 
 exec 3>&2  # the original stderr: messages reach it even from inside a redirected command
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&3; }
@@ -57,7 +63,13 @@ if ! command -v wrk >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-ge
     apt-get install -y -qq wrk apache2-utils >/dev/null 2>&1 \
         || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk apache2-utils >/dev/null 2>&1; } || true
 fi
+if [[ "$RUN_S5" == 1 ]] && ! command -v haproxy >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "installing haproxy with apt-get (S5)"
+    apt-get install -y -qq haproxy >/dev/null 2>&1 \
+        || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq haproxy >/dev/null 2>&1; } || true
+fi
 need wrk "apt-get install wrk"
+[[ "$RUN_S5" != 1 ]] || need haproxy "apt-get install haproxy (or BENCH_S5=0 to skip S5)"
 need htpasswd "apt-get install apache2-utils"
 need python3 "install Python 3"
 need cargo "install Rust"
@@ -65,25 +77,34 @@ need cargo "install Rust"
 # ---------------------------------------------------------------- cleanup
 WORK="$(mktemp -d /tmp/stampcard-bench.XXXXXX)"
 SERVER_PID=""
+SERVER2_PID=""   # S5: the second instance
+HAPROXY_PID=""   # S5
 PERF_PID=""
 PG_STARTED=0
 as_pg() {
     if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
+stop_pid() { # SIGTERM, then SIGKILL after 5 s
+    local pid=$1
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid"
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+}
 cleanup() {
     local rc=$?
     set +e
     if [[ -n "$PERF_PID" ]] && kill -0 "$PERF_PID" 2>/dev/null; then kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null; fi
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID"
-        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null
-    fi
+    stop_pid "$HAPROXY_PID"
+    stop_pid "$SERVER2_PID"
+    stop_pid "$SERVER_PID"
     if [[ $PG_STARTED -eq 1 ]]; then as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -m immediate -w stop >/dev/null 2>&1; fi
     if [[ $rc -ne 0 ]]; then
         mkdir -p "$RESULTS_DIR"
         [[ -f "$WORK/server.log" ]] && tail -n 40 "$WORK/server.log" >"$RESULTS_DIR/failed-server.log.tail"
         [[ -f "$WORK/pg.log" ]] && tail -n 40 "$WORK/pg.log" >"$RESULTS_DIR/failed-pg.log.tail"
+        [[ -f "$WORK/server2.log" ]] && tail -n 40 "$WORK/server2.log" >"$RESULTS_DIR/failed-server2.log.tail"
+        [[ -f "$WORK/haproxy.log" ]] && tail -n 40 "$WORK/haproxy.log" >"$RESULTS_DIR/failed-haproxy.log.tail"
         [[ -f "$WORK/server.log" ]] && { log "last lines of the server's log:"; tail -n 5 "$WORK/server.log" >&3; }
         log "failed (exit $rc); last log lines in $RESULTS_DIR/failed-*.tail"
     fi
@@ -141,8 +162,11 @@ BASE="http://127.0.0.1:$APP_PORT"
 # Only the settings below (and BENCH_SERVER_ENV): STAMPCARD_* of the caller's environment are dropped.
 server_env=(env)
 for name in $(compgen -e | grep '^STAMPCARD_' || true); do server_env+=(-u "$name"); done
+# An explicit cookie key (dev mode would make a random one per process), so that S5's two
+# instances accept each other's session cookies; S1..S4 are the same with it.
+SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(64))')
 server_env+=(
-    "DATABASE_URL=$DB_URL" STAMPCARD_DEV=1 STAMPCARD_BCRYPT_COST=12
+    "DATABASE_URL=$DB_URL" STAMPCARD_DEV=1 STAMPCARD_BCRYPT_COST=12 "STAMPCARD_SECRET_KEY=$SECRET_KEY"
     "STAMPCARD_ADDR=127.0.0.1:$APP_PORT" "RUST_LOG=${BENCH_RUST_LOG:-info}"
 )
 # shellcheck disable=SC2206
@@ -214,8 +238,16 @@ pgss_dump() { # $1: name. Statement counts of the app database since the last re
                left(regexp_replace(query, '\s+', ' ', 'g'), 160) AS query
         FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
         WHERE d.datname = 'stampcard' ORDER BY calls DESC LIMIT 12" >"$RUN_LOGS/$1.pg_stat_statements.txt"
+    # The tables' sizes and scan counters at the end of the scenario (cumulative since the start).
+    psql_q -d stampcard -c "
+        SELECT relname, n_live_tup, n_dead_tup, seq_scan, seq_tup_read, idx_scan, n_tup_ins, n_tup_upd,
+               n_tup_hot_upd, last_autovacuum::time(0) AS autovacuum, last_autoanalyze::time(0) AS autoanalyze
+        FROM pg_stat_user_tables ORDER BY relname" \
+        -c "SELECT relname, indexrelname, idx_scan, idx_tup_read, idx_tup_fetch FROM pg_stat_user_indexes
+            WHERE idx_scan > 0 ORDER BY relname, indexrelname" >"$RUN_LOGS/$1.tables.txt"
 }
-cpu_mark() { python3 "$BENCH_DIR/machine.py" cpu "$SERVER_PID" "$WORK/pg" >"$WORK/parts/$1.cpu"; }
+CPU_EXTRA=()  # S5: "server2=PID" "haproxy=PID", counted apart from "other work"
+cpu_mark() { python3 "$BENCH_DIR/machine.py" cpu "$SERVER_PID" "$WORK/pg" "${CPU_EXTRA[@]}" >"$WORK/parts/$1.cpu"; }
 TIMEFORMAT='%U %S'  # `time` below: the load generator's user and system CPU seconds
 perf_start() { # the whole machine, so that PostgreSQL, the kernel and the load generator show too
     [[ "${BENCH_PERF:-0}" == 1 ]] || return 0
@@ -234,10 +266,11 @@ perf_stop() {
     perf report -i "$WORK/$1.perf.data" --no-children --comm postgres --sort sym --stdio 2>/dev/null \
         | grep -v '^$' | head -n 60 >"$RUN_LOGS/$1.perf-postgres.txt" || true
 }
+TARGET="$BASE"  # where run_wrk sends its load (S5: HAProxy, or the first instance)
 run_wrk() { # name, lua script, path, extra args...
     local name=$1 script=$2 path=$3; shift 3
     phase "$name"; cpu_mark "$name.before"; pgss_reset; perf_start "$name"
-    { time wrk -t2 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --timeout 10s --latency -s "$script" "$@" "$BASE$path" \
+    { time wrk -t2 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --timeout 10s --latency -s "$script" "$@" "$TARGET$path" \
         >"$RUN_LOGS/$name.wrk.txt" 2>&1; } 2>"$WORK/parts/$name.gen_cpu"
     perf_stop "$name"; cpu_mark "$name.after"; pgss_dump "$name"
     grep '^JSON ' "$RUN_LOGS/$name.wrk.txt" | sed 's/^JSON //' >"$WORK/parts/$name.wrk.json" \
@@ -307,7 +340,90 @@ log "reference (c): one bcrypt verify at cost 12 (htpasswd, and the server's bcr
 phase bcrypt
 python3 "$BENCH_DIR/bcrypt_ref.py" --cost 12 --runs 5 --crate-bin "$CRATE_BCRYPT" >"$WORK/parts/bcrypt.json"
 
+# The first instance's memory over S1..S4 (S5's phases are in the samples, labelled s5_*).
 python3 "$BENCH_DIR/machine.py" status "$SERVER_PID" >"$WORK/parts/rss.json"
+
+# ---------------------------------------------------------------- S5 two instances
+# A second instance (same binary, settings, environment and database; its own port) and
+# HAProxy in front of both, configured from deploy/haproxy.cfg (bench/haproxy_cfg.py). S1 and
+# S2 run through HAProxy and, right next to each, directly against the first instance, so that
+# the ratio does not carry the machine's drift. On 2 cores the instances, HAProxy, PostgreSQL
+# and wrk share the same CPUs: this measures what the proxy and a second instance cost, not
+# how the service scales.
+if [[ "$RUN_S5" == 1 ]]; then
+    log "S5 two instances: a second stampcard serve on the same database, HAProxy $(haproxy -v | awk 'NR==1{print $3}') in front of both"
+    phase s5_setup
+    APP2_PORT=$(free_port)
+    (cd "$WORK" && exec "${server_env[@]}" "STAMPCARD_ADDR=127.0.0.1:$APP2_PORT" "$BIN" serve >>"$WORK/server2.log" 2>&1) &
+    SERVER2_PID=$!
+    python3 "$BENCH_DIR/wait_ready.py" "http://127.0.0.1:$APP2_PORT/readyz" 60 "$SERVER2_PID" \
+        || die "the second instance did not become ready"
+    log "second instance pid $SERVER2_PID on 127.0.0.1:$APP2_PORT"
+    HAPROXY_PORT=$(free_port)
+    python3 "$BENCH_DIR/haproxy_cfg.py" "$ROOT/deploy/haproxy.cfg" "$WORK/haproxy.cfg" --tmp "$WORK" \
+        --port "$HAPROXY_PORT" --monitoring-port "$(free_port)" "$APP_PORT" "$APP2_PORT" >/dev/null \
+        || die "cannot make HAProxy's configuration from deploy/haproxy.cfg"
+    cp "$WORK/haproxy.cfg" "$RUN_LOGS/haproxy.cfg"
+    haproxy -c -f "$WORK/haproxy.cfg" >"$RUN_LOGS/haproxy-check.txt" 2>&1 \
+        || { cat "$RUN_LOGS/haproxy-check.txt" >&3; die "haproxy -c rejects $RUN_LOGS/haproxy.cfg"; }
+    # -db: in the foreground, one process (its threads: one per core), logging to stdout.
+    haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 </dev/null &
+    HAPROXY_PID=$!
+    python3 "$BENCH_DIR/haproxy_stats.py" "$WORK/haproxy.sock" wait-up 20 || die "HAProxy's health checks did not pass"
+    PROXY="http://127.0.0.1:$HAPROXY_PORT"
+    log "HAProxy pid $HAPROXY_PID on $PROXY, both servers UP"
+    # The shared key at work: the first instance's session cookie on the second.
+    python3 -c '
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)
+c.request("GET", "/api/v1/users/me", headers={"Cookie": "stampcard_session=" + sys.argv[2]})
+print(c.getresponse().status)' "$APP2_PORT" "$CUSTOMER_COOKIE" >"$WORK/parts/s5_cookie_on_second"
+
+    phase s5_warmup
+    wrk -t2 -c"$CONNS" -d"${WARMUP}s" -H "Cookie: stampcard_session=$CUSTOMER_COOKIE" "$PROXY/api/v1/users/me" >/dev/null 2>&1
+    CPU_EXTRA=("server2=$SERVER2_PID" "haproxy=$HAPROXY_PID")
+    hap_show() { python3 "$BENCH_DIR/haproxy_stats.py" "$WORK/haproxy.sock" show >"$WORK/parts/$1.haproxy.json"; }
+
+    log "S5 S1 whoami through HAProxy over two instances: ${SECONDS_PER_RUN}s, $CONNS connections"
+    TARGET="$PROXY"; hap_show s5_s1_haproxy.before
+    run_wrk s5_s1_haproxy "$BENCH_DIR/wrk_summary.lua" /api/v1/users/me -H "Cookie: stampcard_session=$CUSTOMER_COOKIE"
+    hap_show s5_s1_haproxy.after
+    log "S5 S1 whoami directly on the first instance: ${SECONDS_PER_RUN}s, $CONNS connections"
+    TARGET="$BASE"
+    run_wrk s5_s1_direct "$BENCH_DIR/wrk_summary.lua" /api/v1/users/me -H "Cookie: stampcard_session=$CUSTOMER_COOKIE"
+    log "S5 S2 stamp directly on the first instance: ${SECONDS_PER_RUN}s, $CONNS connections"
+    run_wrk s5_s2_direct "$WORK/stamp_run.lua" /api/v1/stamps -H "Cookie: stampcard_session=$STAFF_COOKIE"
+    log "S5 S2 stamp through HAProxy over two instances: ${SECONDS_PER_RUN}s, $CONNS connections"
+    TARGET="$PROXY"; hap_show s5_s2_haproxy.before
+    run_wrk s5_s2_haproxy "$WORK/stamp_run.lua" /api/v1/stamps -H "Cookie: stampcard_session=$STAFF_COOKIE"
+    hap_show s5_s2_haproxy.after
+    TARGET="$BASE"; CPU_EXTRA=()
+
+    log "correctness after S5's S2"
+    phase s5_checks
+    psql_q -d stampcard -At -F $'\t' -f "$BENCH_DIR/check.sql" >"$WORK/parts/s5.check.tsv"
+    python3 "$BENCH_DIR/machine.py" status "$SERVER2_PID" >"$WORK/parts/s5_server2_rss.json"
+    log "stopping HAProxy and the second instance (SIGTERM)"
+    kill -TERM "$HAPROXY_PID"
+    set +e; wait "$HAPROXY_PID"; echo $? >"$WORK/parts/s5_haproxy_exit"; set -e
+    HAPROXY_PID=""
+    kill -TERM "$SERVER2_PID"
+    set +e; wait "$SERVER2_PID"; echo $? >"$WORK/parts/s5_server2_exit"; set -e
+    SERVER2_PID=""
+    sed 's/\x1b\[[0-9;]*m//g' "$WORK/server2.log" | grep -E ' status=[013-9][0-9][0-9]' >"$RUN_LOGS/server2-non2xx.log" || true
+    grep -c . "$RUN_LOGS/server2-non2xx.log" >"$WORK/parts/s5_server2_non2xx" || true
+    tail -n 100 "$WORK/server2.log" >"$RUN_LOGS/server2.log.tail"
+    # HAProxy's log (option httplog, one line per request): every line but a 2xx request line
+    # (its own notices too), and how many request lines were not 2xx (-1: no answer, the client
+    # left first, as wrk does at its stop).
+    awk '!($3 == "stampcard" && $6 ~ /^2[0-9][0-9]$/)' "$WORK/haproxy.log" >"$RUN_LOGS/haproxy-non2xx.log" || true
+    awk '$3 == "stampcard" && $6 ~ /^-?[0-9]+$/ && $6 !~ /^2/' "$RUN_LOGS/haproxy-non2xx.log" | grep -c . \
+        >"$WORK/parts/s5_haproxy_log_non2xx" || true
+    grep -c . "$WORK/haproxy.log" >"$WORK/parts/s5_haproxy_log_lines" || true
+    tail -n 50 "$WORK/haproxy.log" >"$RUN_LOGS/haproxy.log.tail"
+    haproxy -v | head -n1 >"$WORK/parts/s5_haproxy_version"
+fi
+
 log "stopping the server (SIGTERM) and measuring /readyz after restarts"
 kill -TERM "$SERVER_PID"
 set +e; wait "$SERVER_PID"; SERVER_EXIT=$?; set -e
