@@ -17,6 +17,9 @@ import time
 import urllib.parse
 
 
+IDLE_REUSE_S = 4.0  # below the server's keep-alive timeout (5 s)
+
+
 class Conn:
     """One keep-alive HTTP/1.1 connection (asyncio streams)."""
 
@@ -109,12 +112,24 @@ async def main(args):
                 login_errors.append(f"{status}: {data[:200]!r}")
         conn.close()
 
-    idle = []  # keep-alive probe connections not in use
+    idle = []  # keep-alive probe connections not in use: (conn, idle since)
     probes = []  # (latency_s, send_lag_s, status)
     probe_errors = []
 
+    def idle_conn():
+        # The server closes a keep-alive connection after 5 s idle (actix-web's default); a
+        # connection left idle that long (after a spike of overlapping probes) is closed here
+        # rather than reused, as HTTP clients' pools do, so that the race between the server's
+        # close and a new request on it is not counted as a server error.
+        while idle:
+            conn, since = idle.pop()
+            if loop.time() - since < IDLE_REUSE_S:
+                return conn
+            conn.close()
+        return Conn(url.hostname, url.port)
+
     async def probe(scheduled):
-        conn = idle.pop() if idle else Conn(url.hostname, url.port)
+        conn = idle_conn()
         sent = loop.time()
         try:
             status, data = await conn.request(
@@ -126,7 +141,7 @@ async def main(args):
         probes.append((loop.time() - scheduled, sent - scheduled, status))
         if status != 200:
             probe_errors.append(f"{status}: {data[:200]!r}")
-        idle.append(conn)
+        idle.append((conn, loop.time()))
 
     async def prober():
         tasks = []
@@ -167,7 +182,7 @@ async def main(args):
     warm = [Conn(url.hostname, url.port) for _ in range(4)]
     for conn in warm:
         await conn.request("GET", "/healthz")
-        idle.append(conn)
+        idle.append((conn, loop.time()))
     await prober()
     remaining = end - loop.time()
     if remaining > 0:
@@ -176,7 +191,7 @@ async def main(args):
     await asyncio.gather(*clients)
     if bursting:
         await bursting
-    for conn in idle:
+    for conn, _ in idle:
         conn.close()
 
     in_window = [(t, lat) for t, lat, status in logins if start <= t <= end and status == 201]
