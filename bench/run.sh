@@ -421,7 +421,7 @@ print(c.getresponse().status)' "$APP2_PORT" "$CUSTOMER_COOKIE" >"$WORK/parts/s5_
         >"$WORK/parts/s5_haproxy_log_non2xx" || true
     grep -c . "$WORK/haproxy.log" >"$WORK/parts/s5_haproxy_log_lines" || true
     tail -n 50 "$WORK/haproxy.log" >"$RUN_LOGS/haproxy.log.tail"
-    haproxy -v | head -n1 >"$WORK/parts/s5_haproxy_version"
+    haproxy -v | awk 'NR == 1' >"$WORK/parts/s5_haproxy_version"  # not head: SIGPIPE under pipefail
 fi
 
 log "stopping the server (SIGTERM) and measuring /readyz after restarts"
