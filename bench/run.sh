@@ -382,7 +382,10 @@ print(c.getresponse().status)' "$APP2_PORT" "$CUSTOMER_COOKIE" >"$WORK/parts/s5_
     phase s5_warmup
     wrk -t2 -c"$CONNS" -d"${WARMUP}s" -H "Cookie: stampcard_session=$CUSTOMER_COOKIE" "$PROXY/api/v1/users/me" >/dev/null 2>&1
     CPU_EXTRA=("server2=$SERVER2_PID" "haproxy=$HAPROXY_PID")
-    hap_show() { python3 "$BENCH_DIR/haproxy_stats.py" "$WORK/haproxy.sock" show >"$WORK/parts/$1.haproxy.json"; }
+    hap_show() { # HAProxy's counters, and how many lines its request log has
+        python3 "$BENCH_DIR/haproxy_stats.py" "$WORK/haproxy.sock" show >"$WORK/parts/$1.haproxy.json"
+        wc -l <"$WORK/haproxy.log" >"$WORK/parts/$1.haproxy_lines"
+    }
 
     log "S5 S1 whoami through HAProxy over two instances: ${SECONDS_PER_RUN}s, $CONNS connections"
     TARGET="$PROXY"; hap_show s5_s1_haproxy.before
@@ -420,6 +423,10 @@ print(c.getresponse().status)' "$APP2_PORT" "$CUSTOMER_COOKIE" >"$WORK/parts/s5_
     awk '$3 == "stampcard" && $6 ~ /^-?[0-9]+$/ && $6 !~ /^2/' "$RUN_LOGS/haproxy-non2xx.log" | grep -c . \
         >"$WORK/parts/s5_haproxy_log_non2xx" || true
     grep -c . "$WORK/haproxy.log" >"$WORK/parts/s5_haproxy_log_lines" || true
+    for name in s5_s1_haproxy s5_s2_haproxy; do  # the timers of each run's requests
+        python3 "$BENCH_DIR/haproxy_log.py" "$WORK/haproxy.log" "$(cat "$WORK/parts/$name.before.haproxy_lines")" \
+            "$(cat "$WORK/parts/$name.after.haproxy_lines")" >"$WORK/parts/$name.haproxy_log.json"
+    done
     tail -n 50 "$WORK/haproxy.log" >"$RUN_LOGS/haproxy.log.tail"
     haproxy -v | awk 'NR == 1' >"$WORK/parts/s5_haproxy_version"  # not head: SIGPIPE under pipefail
 fi
