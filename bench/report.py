@@ -181,10 +181,14 @@ def s5(parts, connections, s2_check):
                 failures.append(f"S5 {key} {how}: non_2xx = {r['non_2xx']}")
             if sum(r["socket_errors"].values()):
                 failures.append(f"S5 {key} {how}: socket errors {r['socket_errors']}")
+        # Connection and response errors, retries and redispatches: with both servers healthy
+        # there is nothing to retry.
         be = out[key]["haproxy_two_instances"]["haproxy_servers"].get("BACKEND", {})
-        for k in ("econ", "eresp"):
+        for k in ("econ", "eresp", "wretr", "wredis"):
             if be.get(k):
                 failures.append(f"S5 {key}: HAProxy's backend {k} = {be[k]}")
+    if out["haproxy_log"]["non_2xx_lines"]:
+        failures.append(f"S5: {out['haproxy_log']['non_2xx_lines']} non-2xx answers in HAProxy's log")
     if out["second_instance"]["exit_after_sigterm"]:
         failures.append(f"S5: the second instance exited with {out['second_instance']['exit_after_sigterm']}")
     if out["second_instance"]["non_2xx_in_its_log"]:

@@ -417,10 +417,10 @@ print(c.getresponse().status)' "$APP2_PORT" "$CUSTOMER_COOKIE" >"$WORK/parts/s5_
     grep -c . "$RUN_LOGS/server2-non2xx.log" >"$WORK/parts/s5_server2_non2xx" || true
     tail -n 100 "$WORK/server2.log" >"$RUN_LOGS/server2.log.tail"
     # HAProxy's log (option httplog, one line per request): every line but a 2xx request line
-    # (its own notices too), and how many request lines were not 2xx (-1: no answer, the client
-    # left first, as wrk does at its stop).
+    # (its own notices too, and -1: no answer because the client left first), and how many
+    # requests HAProxy answered with a status other than 2xx.
     awk '!($3 == "stampcard" && $6 ~ /^2[0-9][0-9]$/)' "$WORK/haproxy.log" >"$RUN_LOGS/haproxy-non2xx.log" || true
-    awk '$3 == "stampcard" && $6 ~ /^-?[0-9]+$/ && $6 !~ /^2/' "$RUN_LOGS/haproxy-non2xx.log" | grep -c . \
+    awk '$3 == "stampcard" && $6 ~ /^[0-9][0-9][0-9]$/' "$RUN_LOGS/haproxy-non2xx.log" | grep -c . \
         >"$WORK/parts/s5_haproxy_log_non2xx" || true
     grep -c . "$WORK/haproxy.log" >"$WORK/parts/s5_haproxy_log_lines" || true
     for name in s5_s1_haproxy s5_s2_haproxy; do  # the timers of each run's requests
