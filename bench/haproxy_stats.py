@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""S5: HAProxy's counters from its stats socket.
+"""HAProxy's counters from its stats socket (the benchmark's S5; the cluster test imports `rows`).
 
   haproxy_stats.py SOCK show               JSON: the backend's servers and totals (counters since start)
   haproxy_stats.py SOCK wait-up TIMEOUT_S  exit 0 once every server of the backend is UP
@@ -14,7 +14,8 @@ FIELDS = ("status", "lbtot", "stot", "connect", "reuse", "hrsp_1xx", "hrsp_2xx",
           "hrsp_5xx", "hrsp_other", "econ", "eresp", "wretr", "wredis", "cli_abrt", "srv_abrt", "chkfail")
 
 
-def show(sock):
+def rows(sock):
+    """The rows of HAProxy's `show stat` for the backend's proxy, as dicts (column -> text)."""
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(2)
     s.connect(sock)
@@ -28,13 +29,12 @@ def show(sock):
     s.close()
     lines = data.decode().splitlines()
     header = lines[0].lstrip("# ").split(",")
-    out = {}
-    for line in lines[1:]:
-        row = dict(zip(header, line.split(",")))
-        if row.get("pxname") != BACKEND:
-            continue
-        out[row["svname"]] = {k: (int(row[k]) if row.get(k, "").isdigit() else row.get(k) or None) for k in FIELDS}
-    return out
+    return [row for row in (dict(zip(header, line.split(","))) for line in lines[1:]) if row.get("pxname") == BACKEND]
+
+
+def show(sock):
+    return {row["svname"]: {k: (int(row[k]) if row.get(k, "").isdigit() else row.get(k) or None) for k in FIELDS}
+            for row in rows(sock)}
 
 
 def main():

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import client  # noqa: E402
 from client import Conn, ConnError, Jar, Ledger, Op, request, run_op  # noqa: E402
-from infra import HAProxy, Harness, Instance, LockHolder, tail  # noqa: E402
+from infra import HAProxy, Harness, Instance, LockHolder, haproxy_stats, tail  # noqa: E402
 
 # Loopback source addresses, so that the client address the server sees is known: HAProxy talks
 # to the instances from 127.0.0.1 (the trusted proxy); the test's clients never use that one.
@@ -649,23 +649,8 @@ class Cluster:
         """Backend retries and redispatches, and 5xx answers per server, from HAProxy's stats."""
         s = {}
         try:
-            import socket as _s
-            sock = _s.socket(_s.AF_UNIX)
-            sock.settimeout(2)
-            sock.connect(self.h.haproxy.sock)
-            sock.sendall(b"show stat\n")
-            data = b""
-            while True:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            sock.close()
-            lines = data.decode().splitlines()
-            header = lines[0].lstrip("# ").split(",")
-            for line in lines[1:]:
-                row = dict(zip(header, line.split(",")))
-                if row.get("pxname") == "stampcard" and row.get("svname") == "BACKEND":
+            for row in haproxy_stats.rows(self.h.haproxy.sock):
+                if row.get("svname") == "BACKEND":
                     s["retries"] = int(row.get("wretr") or 0)
                     s["redispatches"] = int(row.get("wredis") or 0)
                     s["5xx"] = int(row.get("hrsp_5xx") or 0)
@@ -734,22 +719,40 @@ class Cluster:
         sent = sum(len(op.attempts) for op in ledger.snapshot())
         print(f"     {len(ledger.snapshot())} operations, {sent} requests; the summary follows at the end")
 
-    def fault_kill9(self):
-        A, B, C = self.h.instances
-        victim = B
-        load_phones = [self.new_customer(f"k9load{i}")[1] for i in range(4)]
-        pin = [self.new_customer(f"k9pin{i}")[1] for i in range(3)]
+    def pinned_customers(self, prefix):
+        """Four customers for the steady load, and three whose cards will be locked so that their
+        stamps are in flight on the victim when the fault strikes."""
+        load_phones = [self.new_customer(f"{prefix}load{i}")[1] for i in range(4)]
+        pin = [self.new_customer(f"{prefix}pin{i}")[1] for i in range(3)]
         jar = self.staff_jar()
         for p in pin:
             self.stamp_once(jar, p)      # the card row exists, so it can be locked
+        return load_phones, pin, jar
+
+    def pin_on(self, ledger, victim, pin, jar, notes):
+        """Locks the pinned cards and sends their stamps to `victim`, where they wait on the locks."""
+        lock = self.lock_cards(pin)
+        ops, threads = self.pinned(ledger, victim, pin, jar)
+        ledger.pinned_threads = threads
+        if not self.wait_locked(len(pin)):
+            notes.append("the pinned stamps were not seen waiting on their locks")
+        return lock, ops, threads
+
+    def restart(self, victim, t_fault, did, after):
+        victim.start()
+        ready = victim.wait_ready(30)
+        up = self.h.haproxy.wait_status(self.h.haproxy.by_instance[victim.name], "UP", 20)
+        return (f"{victim.name} {did}: ready {ready}, UP in HAProxy {up} "
+                f"{time.monotonic() - t_fault:.1f}s after {after}")
+
+    def fault_kill9(self):
+        A, B, C = self.h.instances
+        victim = B
+        load_phones, pin, jar = self.pinned_customers("k9")
 
         def action(ledger):
             notes = []
-            lock = self.lock_cards(pin)
-            ops, threads = self.pinned(ledger, victim, pin, jar)
-            ledger.pinned_threads = threads
-            if not self.wait_locked(len(pin)):
-                notes.append("the pinned stamps were not seen waiting on their locks")
+            lock, ops, threads = self.pin_on(ledger, victim, pin, jar, notes)
             victim.kill9()
             t_fault = time.monotonic()
             notes.append(f"kill -9 of {victim.name} (pid {victim.proc.pid}) with {len(pin)} stamps in flight on it "
@@ -757,30 +760,18 @@ class Cluster:
             time.sleep(0.3)
             lock.release()
             time.sleep(1.7)
-            victim.start()
-            ready = victim.wait_ready(30)
-            up = self.h.haproxy.wait_status(self.h.haproxy.by_instance[victim.name], "UP", 20)
-            notes.append(f"{victim.name} restarted: ready {ready}, UP in HAProxy {up} "
-                         f"{time.monotonic() - t_fault:.1f}s after the kill")
+            notes.append(self.restart(victim, t_fault, "restarted", "the kill"))
             return t_fault, notes
         self.fault("kill -9 of one instance", load_phones, action, pin)
 
     def fault_sigterm(self):
         A, B, C = self.h.instances
         victim = A
-        load_phones = [self.new_customer(f"termload{i}")[1] for i in range(4)]
-        pin = [self.new_customer(f"termpin{i}")[1] for i in range(3)]
-        jar = self.staff_jar()
-        for p in pin:
-            self.stamp_once(jar, p)
+        load_phones, pin, jar = self.pinned_customers("term")
 
         def action(ledger):
             notes = []
-            lock = self.lock_cards(pin)
-            ops, threads = self.pinned(ledger, victim, pin, jar)
-            ledger.pinned_threads = threads
-            if not self.wait_locked(len(pin)):
-                notes.append("the pinned stamps were not seen waiting on their locks")
+            lock, ops, threads = self.pin_on(ledger, victim, pin, jar, notes)
             t_fault = time.monotonic()
             stopper = {}
 
@@ -801,11 +792,7 @@ class Cluster:
                   stopper.get("status") == 0, f"exit {stopper.get('status')} after {stopper.get('took', 0):.1f}s")
             notes.append(f"SIGTERM of {victim.name} with {len(pin)} stamps in flight on it (cards locked, released "
                          f"after 1 s); it exited {stopper.get('status')} after {stopper.get('took', 0):.1f}s")
-            victim.start()
-            ready = victim.wait_ready(30)
-            up = self.h.haproxy.wait_status(self.h.haproxy.by_instance[victim.name], "UP", 20)
-            notes.append(f"{victim.name} started again (a rolling restart): ready {ready}, UP in HAProxy {up} "
-                         f"{time.monotonic() - t_fault:.1f}s after the SIGTERM")
+            notes.append(self.restart(victim, t_fault, "started again (a rolling restart)", "the SIGTERM"))
             return t_fault, notes
         self.fault("SIGTERM of one instance (rolling restart)", load_phones, action, pin)
 

@@ -4,14 +4,19 @@ Every process started here is recorded in $CLUSTER_TMP/pids/ (one file per proce
 run.sh's trap can end exactly these processes even if this driver dies. All listen on 127.0.0.1.
 """
 import os
-import re
 import shlex
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import client
+
+# The benchmark's S5 runs the same HAProxy: one rewrite of deploy/haproxy.cfg, one stats reader.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+import haproxy_cfg  # noqa: E402
+import haproxy_stats  # noqa: E402
 
 
 def free_port():
@@ -260,8 +265,7 @@ class Instance:
 
 class HAProxy:
     """HAProxy from deploy/haproxy.cfg with only its listen address, server addresses, log target
-    and file paths rewritten. Each rewrite must match exactly as often as expected, so a changed
-    configuration fails the harness loudly instead of being tested half-way."""
+    and file paths rewritten (bench/haproxy_cfg.py, shared with the benchmark's S5)."""
 
     def __init__(self, h, cfg_path, instances):
         self.h = h
@@ -271,27 +275,13 @@ class HAProxy:
         self.log = os.path.join(h.tmp, "haproxy.log")
         self.cfg = os.path.join(h.tmp, "haproxy.cfg")
         text = open(cfg_path).read()
-        servers = re.findall(r"^\s*server\s+(\S+)\s+\S+", text, re.M)
-        if len(servers) != len(instances):
-            raise ValueError(f"{cfg_path} has {len(servers)} server lines, the harness runs {len(instances)} instances")
+        if len(haproxy_cfg.server_names(text)) != len(instances):
+            raise ValueError(f"{cfg_path} has {len(haproxy_cfg.server_names(text))} server lines, "
+                             f"the harness runs {len(instances)} instances")
+        text, servers = haproxy_cfg.loopback(text, h.tmp, self.port, self.monitoring_port,
+                                             [inst.port for inst in instances])
         self.server_names = servers
         self.by_instance = {inst.name: srv for inst, srv in zip(instances, servers)}
-        rewrites = [
-            (r"^(\s*)log /dev/log (\S+)", r"\1log stdout format raw \2", 1),
-            (r"^(\s*)chroot \S+", r"\1chroot " + os.path.join(h.tmp, "haproxy-chroot"), 1),
-            (r"^(\s*)stats socket \S+", r"\1stats socket " + self.sock, 1),
-            (r"^(\s*)bind :80$", rf"\1bind 127.0.0.1:{self.port}", 1),
-            (r"^(\s*)bind 127\.0\.0\.1:8404$", rf"\1bind 127.0.0.1:{self.monitoring_port}", 1),
-        ]
-        for pattern, repl, count in rewrites:
-            text, n = re.subn(pattern, repl, text, flags=re.M)
-            if n != count:
-                raise ValueError(f"{cfg_path}: expected {count} line(s) matching {pattern!r}, found {n}")
-        for inst, srv in zip(instances, servers):
-            text, n = re.subn(rf"^(\s*server\s+{re.escape(srv)}\s+)\S+", rf"\g<1>127.0.0.1:{inst.port}", text,
-                              flags=re.M)
-            assert n == 1
-        os.makedirs(os.path.join(h.tmp, "haproxy-chroot"), exist_ok=True)
         with open(self.cfg, "w") as f:
             f.write(text)
         self.proc = None
@@ -310,25 +300,8 @@ class HAProxy:
 
     def stats(self):
         """{server name: status} from the stats socket (UP, DOWN, MAINT, 'UP 1/2', ...)."""
-        s = socket.socket(socket.AF_UNIX)
-        s.settimeout(2)
-        s.connect(self.sock)
-        s.sendall(b"show stat\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        s.close()
-        lines = data.decode().splitlines()
-        header = lines[0].lstrip("# ").split(",")
-        out = {}
-        for line in lines[1:]:
-            row = dict(zip(header, line.split(",")))
-            if row.get("pxname") == "stampcard" and row.get("svname") in self.server_names:
-                out[row["svname"]] = row["status"]
-        return out
+        return {row["svname"]: row["status"] for row in haproxy_stats.rows(self.sock)
+                if row["svname"] in self.server_names}
 
     def wait_all_up(self, timeout=20):
         deadline = time.monotonic() + timeout
