@@ -40,17 +40,8 @@ mkdir -p "$TOOLS"
 SERVER_PID=""
 SMTP_PID=""
 SMS_PID=""
-PGDATA="$TMP/pgdata"
-PGBIN=""
-
-# Runs a PostgreSQL tool as the postgres user when we are root (PostgreSQL refuses root).
-as_pg() {
-    if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- "$@"
-    else
-        "$@"
-    fi
-}
+# shellcheck source=.ci/throwaway_pg.sh
+. "$ROOT/.ci/throwaway_pg.sh"
 
 cleanup() {
     local status=$?
@@ -70,9 +61,7 @@ cleanup() {
         echo "--- last lines of the server log ($TMP/server.log)"
         tail -n 40 "$TMP/server.log"
     fi
-    if [ -n "$PGBIN" ] && [ -f "$PGDATA/postmaster.pid" ]; then
-        as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
-    fi
+    pg_stop
     if [ "${STAMPCARD_CI_KEEP:-0}" = 1 ]; then
         echo "kept $TMP"
     else
@@ -103,10 +92,6 @@ check() {
     fi
 }
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 # --- prerequisites --------------------------------------------------------------------------------
 
 section "prerequisites"
@@ -117,7 +102,6 @@ fi
 for tool in curl jq node npm python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is required" >&2; exit 1; }
 done
-PGBIN="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
 [ -x "$PGBIN/initdb" ] || { echo "error: no PostgreSQL server binaries under /usr/lib/postgresql" >&2; exit 1; }
 echo "curl: $(curl --version | head -n 1 | cut -d' ' -f1-2), jq: $(jq --version), node: $(node --version)," \
     "python3: $(python3 --version | cut -d' ' -f2), PostgreSQL: $("$PGBIN/postgres" --version | awk '{print $3}')"
@@ -148,14 +132,7 @@ echo "aiosmtpd $("$PY" -c 'import aiosmtpd; print(aiosmtpd.__version__)')"
 # --- database and server --------------------------------------------------------------------
 
 section "throwaway PostgreSQL cluster $(elapsed)"
-PGPORT="$(free_port)"
-mkdir -p "$PGDATA"
-if [ "$(id -u)" = 0 ]; then chown postgres: "$PGDATA"; fi
-as_pg "$PGBIN/initdb" -D "$PGDATA" --auth=trust --username=postgres --encoding=UTF8 --locale=C.UTF-8 \
-    --no-sync >"$TMP/initdb.log"
-as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 \
-    -o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off" start
-as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres stampcard
+pg_start "$TMP/pgdata"
 echo "PostgreSQL on 127.0.0.1:$PGPORT, database stampcard"
 
 section "mail and SMS transports $(elapsed)"

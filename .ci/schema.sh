@@ -13,23 +13,19 @@ if ! diesel --version 2>/dev/null | grep -q "Version: $DIESEL_CLI_VERSION$"; the
     cargo install diesel_cli --version "$DIESEL_CLI_VERSION" --locked --debug --no-default-features --features postgres
 fi
 
-PGBIN="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+# shellcheck source=.ci/throwaway_pg.sh
+. .ci/throwaway_pg.sh
 TMP="$(mktemp -d /tmp/stampcard-schema.XXXXXX)"
 chmod 755 "$TMP"
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
-    as_pg "$PGBIN/pg_ctl" -D "$TMP/data" -m immediate -w stop >/dev/null 2>&1 || true
+    pg_stop || true
     rm -rf "$TMP"
 }
 trap cleanup EXIT
-[ "$(id -u)" = 0 ] && chown postgres "$TMP"
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-as_pg "$PGBIN/initdb" -D "$TMP/data" -U postgres --auth=trust -E UTF8 --no-locale >/dev/null
-as_pg "$PGBIN/pg_ctl" -D "$TMP/data" -l "$TMP/log" -w \
-    -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" start >/dev/null
-URL="postgres://postgres@127.0.0.1:$PORT/schema_check"
-# (Not `diesel database setup`: it would also add diesel's own initial migration to migrations/.)
-"$PGBIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres schema_check
+# (pg_start creates the database: not `diesel database setup`, which would also add diesel's own
+# initial migration to migrations/.)
+pg_start "$TMP/pgdata"
+URL="postgres://postgres@127.0.0.1:$PGPORT/stampcard"
 diesel migration run --database-url "$URL" --migration-dir migrations >/dev/null
 diesel print-schema --database-url "$URL" >"$TMP/schema.rs"
 if [ "${SCHEMA_WRITE:-0}" = 1 ]; then

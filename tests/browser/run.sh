@@ -33,13 +33,9 @@ case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
 
 TMP="$(mktemp -d /tmp/stampcard-browser.XXXXXX)"
 chmod 755 "$TMP"
-PGDATA="$TMP/pgdata"
-PGBIN=""
 PIDS=()
-
-as_pg() {
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
+# shellcheck source=.ci/throwaway_pg.sh
+. "$ROOT/.ci/throwaway_pg.sh"
 
 cleanup() {
     local status=$?
@@ -52,9 +48,7 @@ cleanup() {
             [ -s "$log" ] && { echo "--- last lines of $log"; tail -n 30 "$log"; }
         done
     fi
-    if [ -n "$PGBIN" ] && [ -f "$PGDATA/postmaster.pid" ]; then
-        as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
-    fi
+    pg_stop
     if [ "${STAMPCARD_BROWSER_KEEP:-0}" = 1 ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
     if [ "$status" = 0 ]; then
         echo "browser tests: passed in $((SECONDS - started_at))s"
@@ -67,9 +61,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-    node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
-}
 random_hex() { node -e "console.log(require('crypto').randomBytes($1).toString('hex'))"; }
 
 apt_install() {
@@ -129,7 +120,6 @@ if [ ! -x "$CHROMIUM" ]; then apt_install chromium; fi
 # Korean glyphs for the Korean screens and screenshots (the tests read the DOM, not pixels).
 if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=ko family)" ]; then apt_install fonts-nanum; fi
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_install postgresql
-PGBIN="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
 echo "node $(node --version), npm $(npm --version), $("$CHROMIUM" --version 2>/dev/null), PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}')"
 echo "binary: $BIN ($("$BIN" --version))"
 
@@ -156,14 +146,7 @@ echo "aiosmtpd $AIOSMTPD_VERSION in $VENV"
 # --- database and servers -----------------------------------------------------------------------
 
 section "throwaway PostgreSQL cluster"
-PGPORT="$(free_port)"
-mkdir -p "$PGDATA"
-if [ "$(id -u)" = 0 ]; then chown postgres: "$PGDATA"; fi
-as_pg "$PGBIN/initdb" -D "$PGDATA" --auth=trust --username=postgres --encoding=UTF8 --locale=C.UTF-8 \
-    --no-sync >"$TMP/initdb.log"
-as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w -t 60 \
-    -o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off" start >/dev/null
-as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres stampcard
+pg_start "$TMP/pgdata"
 echo "PostgreSQL on 127.0.0.1:$PGPORT"
 
 section "mail and SMS"
