@@ -50,7 +50,9 @@ export async function importWebModule(name) {
 /** A fresh customer identity (not yet signed up): unique name, phone, a strong password. */
 export function newCustomer(prefix = 'guest') {
   const tag = randomBytes(4).toString('hex');
-  const phone = `010-${randomInt(2000, 9999)}-${randomInt(1000, 9999)}`;
+  // The middle block's first digit avoids 0, 1 and 5, whose ranges are partly unassigned
+  // (010-597x is not a valid number), as examples/curl/lib.sh and the Postman collection do.
+  const phone = `010-${'2346789'[randomInt(7)]}${randomInt(1000).toString().padStart(3, '0')}-${randomInt(1000, 9999)}`;
   return {
     username: `${prefix}_${tag}`,
     password: `oat flat white ${randomBytes(4).toString('hex')}`,
