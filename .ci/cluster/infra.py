@@ -275,9 +275,9 @@ class HAProxy:
         self.log = os.path.join(h.tmp, "haproxy.log")
         self.cfg = os.path.join(h.tmp, "haproxy.cfg")
         text = open(cfg_path).read()
-        if len(haproxy_cfg.server_names(text)) != len(instances):
-            raise ValueError(f"{cfg_path} has {len(haproxy_cfg.server_names(text))} server lines, "
-                             f"the harness runs {len(instances)} instances")
+        listed = haproxy_cfg.server_names(text)
+        if len(listed) != len(instances):
+            raise ValueError(f"{cfg_path} has {len(listed)} server lines, the harness runs {len(instances)} instances")
         text, servers = haproxy_cfg.loopback(text, h.tmp, self.port, self.monitoring_port,
                                              [inst.port for inst in instances])
         self.server_names = servers
