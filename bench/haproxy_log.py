@@ -12,13 +12,7 @@ left first); such lines count as unanswered.
 import json
 import sys
 
-
-def pct(values, p):
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
-    return ordered[k]
+from login_load import pct  # the same nearest-rank percentile as S3/S4's probe
 
 
 def summary(values):
