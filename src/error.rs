@@ -62,6 +62,12 @@ impl Unique {
     }
 }
 
+/// A wait as a `Retry-After` value: whole seconds, rounded up, and never 0, so that a client
+/// that waits that long may try again.
+pub fn retry_after_secs(wait_ms: i64) -> u64 {
+    (wait_ms.max(0) as u64).div_ceil(1000).max(1)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400 `malformed_request`: unparsable JSON, bad query string or cursor.

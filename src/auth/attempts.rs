@@ -19,7 +19,7 @@ use diesel::PgConnection;
 use crate::auth::client_ip::attempt_key;
 use crate::auth::password::{Passwords, Verdict};
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::error::{retry_after_secs, ApiError};
 use crate::metrics::Metrics;
 use crate::models::throttle::{self, Claim};
 
@@ -66,7 +66,7 @@ impl Gate {
         match *lock(&self.locked_until) {
             Some(until) if until > Instant::now() => {
                 let wait = until - Instant::now();
-                Err(ApiError::TooManyAttempts { retry_after: wait.as_millis().div_ceil(1000).max(1) as u64 })
+                Err(ApiError::TooManyAttempts { retry_after: retry_after_secs(wait.as_millis() as i64) })
             }
             _ => Ok(()),
         }

@@ -10,7 +10,7 @@ use diesel::sql_types::{Bool, Text, Uuid as SqlUuid};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::error::{ApiError, Unique};
+use crate::error::{retry_after_secs, ApiError, Unique};
 use crate::models::user::User;
 use crate::schema::{phone_verifications, users};
 
@@ -87,8 +87,7 @@ pub fn request_code(conn: &mut PgConnection, user_id: Uuid) -> Result<(Uuid, Str
         .load(conn)?;
     if recent.len() as i64 >= CODES_PER_HOUR {
         let wait = recent[0] + Duration::hours(1) - Utc::now();
-        let retry_after = (wait.num_milliseconds().max(0) as u64).div_ceil(1000).max(1);
-        return Err(ApiError::TooManyAttempts { retry_after });
+        return Err(ApiError::TooManyAttempts { retry_after: retry_after_secs(wait.num_milliseconds()) });
     }
     let id = Uuid::new_v4();
     diesel::insert_into(phone_verifications::table)

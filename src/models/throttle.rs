@@ -23,7 +23,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::error::{retry_after_secs, ApiError};
 use crate::models::statement::{Bind, Statement};
 use crate::schema::{login_failures, login_throttles};
 
@@ -107,11 +107,10 @@ pub fn claim(conn: &mut PgConnection, account: &str, ip: &str) -> Result<Result<
         Claimed { attempt_id: Some(ip_row), lock_set, .. } => {
             Ok(Claim { account: account.to_owned(), ip_row, lock: lock_set })
         }
-        Claimed { retry_after_ms, account_locked, .. } => {
-            // Whole seconds, rounded up, and never 0: a client that waits that long may try.
-            let retry_after = (retry_after_ms.unwrap_or(0).max(0) as u64).div_ceil(1000).max(1);
-            Err(Refusal { retry_after, account_locked: account_locked.unwrap_or(false) })
-        }
+        Claimed { retry_after_ms, account_locked, .. } => Err(Refusal {
+            retry_after: retry_after_secs(retry_after_ms.unwrap_or(0)),
+            account_locked: account_locked.unwrap_or(false),
+        }),
     })
 }
 
@@ -134,8 +133,7 @@ pub fn claim_address(conn: &mut PgConnection, ip: &str) -> Result<Result<i64, Re
     Ok(match claimed {
         AddressClaimed { attempt_id: Some(row), .. } => Ok(row),
         AddressClaimed { retry_after_ms, .. } => {
-            let retry_after = (retry_after_ms.unwrap_or(0).max(0) as u64).div_ceil(1000).max(1);
-            Err(Refusal { retry_after, account_locked: false })
+            Err(Refusal { retry_after: retry_after_secs(retry_after_ms.unwrap_or(0)), account_locked: false })
         }
     })
 }
