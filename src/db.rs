@@ -202,6 +202,18 @@ fn with_connection<T>(
     result
 }
 
+/// Holds a lock on `name` (among the names of `scope`) until the caller's transaction ends:
+/// for rules that span rows which may not exist yet (a phone number's holders, the mails sent
+/// to an address), where a row lock has nothing to lock.
+pub fn lock_name_for_transaction(conn: &mut PgConnection, scope: &str, name: &str) -> Result<(), ApiError> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))")
+        .bind::<diesel::sql_types::Text, _>(scope)
+        .bind::<diesel::sql_types::Text, _>(name)
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Applies pending migrations; returns how many ran. Safe for several instances starting at
 /// the same moment: one migrates while the others wait on a session lock, then find nothing
 /// left to do (unguarded, two of them creating the same table, the second dies).

@@ -126,10 +126,7 @@ pub fn sent_in_last_hour(conn: &mut PgConnection, kind: Kind, recipient: &str) -
 
 /// Serialises the sending to one recipient, for the caller's transaction.
 pub fn lock_recipient(conn: &mut PgConnection, recipient: &str) -> Result<(), ApiError> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('outbox:' || $1, 0))")
-        .bind::<diesel::sql_types::Text, _>(recipient)
-        .execute(conn)?;
-    Ok(())
+    crate::db::lock_name_for_transaction(conn, "outbox", recipient)
 }
 
 /// Messages waiting to be sent, and given up.

@@ -61,10 +61,7 @@ impl PhoneHolders {
 }
 
 fn lock_number(conn: &mut PgConnection, phone: &str) -> Result<(), ApiError> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('phone:' || $1, 0))")
-        .bind::<Text, _>(phone)
-        .execute(conn)?;
-    Ok(())
+    crate::db::lock_name_for_transaction(conn, "phone", phone)
 }
 
 /// The stored form of a code: bound to its verification, so equal codes hash differently.
