@@ -136,14 +136,21 @@ pub fn confirm_code(
     holders: PhoneHolders,
 ) -> Result<User, ApiError> {
     conn.transaction(|conn| {
+        // The number's lock first, then the code: every change of who holds a number happens
+        // under its lock, so a code read after it sees any proof of the same number by another
+        // user that committed meanwhile (the number is no longer this user's: invalid_code).
+        let phone: Option<String> = users::table.find(user_id).select(users::phone).first(conn)?;
+        let Some(phone) = phone else { return Err(ApiError::InvalidCode) };
+        lock_number(conn, &phone)?;
         let pending: Option<Pending> = diesel::sql_query(
             "SELECT v.id, v.code_hash, v.attempts, v.phone, v.sent_at > now() - make_interval(secs => $2) AS fresh \
              FROM phone_verifications v JOIN users u ON u.id = v.user_id AND u.phone = v.phone \
-             WHERE v.user_id = $1 AND v.code_hash IS NOT NULL AND v.verified_at IS NULL \
+             WHERE v.user_id = $1 AND v.phone = $3 AND v.code_hash IS NOT NULL AND v.verified_at IS NULL \
              ORDER BY v.sent_at DESC LIMIT 1 FOR UPDATE OF v",
         )
         .bind::<SqlUuid, _>(user_id)
         .bind::<diesel::sql_types::Integer, _>(CODE_LIFETIME.num_seconds() as i32)
+        .bind::<Text, _>(&phone)
         .get_result(conn)
         .optional()?;
         let Some(pending) = pending.filter(|p| p.fresh && p.attempts < CODE_TRIES) else {
@@ -159,7 +166,6 @@ pub fn confirm_code(
         diesel::update(phone_verifications::table.find(pending.id))
             .set(phone_verifications::verified_at.eq(Utc::now()))
             .execute(conn)?;
-        lock_number(conn, &pending.phone)?;
         if holders == PhoneHolders::VerifiedTakes {
             diesel::update(
                 users::table
@@ -170,16 +176,19 @@ pub fn confirm_code(
             .set((users::phone.eq(None::<String>), users::updated_at.eq(Utc::now())))
             .execute(conn)?;
         }
-        diesel::update(users::table.find(user_id))
+        // Still the number the code was sent to: a change of the user's own phone that
+        // committed meanwhile (it is locked under the new number) leaves nothing proven.
+        let proven = diesel::update(users::table.find(user_id).filter(users::phone.eq(&pending.phone)))
             .set((users::phone_verified.eq(true), users::updated_at.eq(Utc::now())))
             .returning(User::as_returning())
             .get_result(conn)
-            .map(Ok)
+            .optional()
             .map_err(|e| match &e {
                 diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
                     ApiError::Taken(Unique::Phone)
                 }
                 _ => e.into(),
-            })
+            })?;
+        proven.map(Ok).ok_or(ApiError::InvalidCode)
     })?
 }

@@ -183,6 +183,30 @@ async fn with_verified_phones_required_staff_find_only_a_verified_holder_who_tak
 }
 
 #[tokio::test]
+async fn with_verified_phones_required_one_of_several_holders_proving_the_number_at_once_gets_it() {
+    let gateway = SmsGateway::start();
+    let app = app_with_sms(&gateway, true).await;
+    let mut holders = Vec::new();
+    for i in 0..6 {
+        let client = app.customer(&format!("holder{i}"), Some(PHONE)).await;
+        assert_eq!(ask_code(&client).await.status, StatusCode::ACCEPTED);
+        let code = code(&gateway.wait_for(i + 1, SOON).await[i]);
+        holders.push((client, code));
+    }
+    let answers = join_all(holders.iter().map(|(client, code)| type_code(client, code))).await;
+    let proven = answers.iter().filter(|r| r.status == StatusCode::OK).count();
+    assert_eq!(proven, 1, "{:?}", answers.iter().map(|r| &r.text).collect::<Vec<_>>());
+    // The others' codes were for a number that is no longer theirs.
+    assert!(answers.iter().filter(|r| r.status != StatusCode::OK).all(|r| r.body["code"] == "invalid_code"));
+    // One account holds the number, proven; no other is marked proven, with or without it.
+    let rows = app.text_rows(
+        "SELECT coalesce(phone, '-') || ' ' || phone_verified FROM users WHERE username LIKE 'holder%' ORDER BY 1",
+    );
+    assert_eq!(rows.iter().filter(|r| r.ends_with("true")).count(), 1, "{rows:?}");
+    assert_eq!(rows.iter().filter(|r| r.starts_with('+')).count(), 1, "{rows:?}");
+}
+
+#[tokio::test]
 async fn without_the_setting_a_phone_belongs_to_one_account_even_when_two_claim_it_at_once() {
     let gateway = SmsGateway::start();
     let app = app_with_sms(&gateway, false).await;
