@@ -15,6 +15,20 @@ pub use binary::{serve, serve_logging, stampcard, wait_ready, Server};
 pub use client::{Client, Res};
 pub use database::{empty_database, new_database};
 
+/// Waits until `read` returns at least `n` items (the messages a transport received), or
+/// panics after `within`, saying how many of which `kind` came.
+pub async fn at_least<T>(n: usize, within: std::time::Duration, kind: &str, read: impl Fn() -> Vec<T>) -> Vec<T> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let items = read();
+        if items.len() >= n {
+            return items;
+        }
+        assert!(std::time::Instant::now() < deadline, "{} of {n} {kind} arrived within {within:?}", items.len());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// A password that passes every rule.
 pub const PASSWORD: &str = "flat white at dawn";
 

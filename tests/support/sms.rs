@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use serde_json::Value;
@@ -60,15 +60,7 @@ impl SmsGateway {
 
     /// Waits until at least `n` messages were accepted.
     pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Value> {
-        let deadline = Instant::now() + within;
-        loop {
-            let messages = self.messages();
-            if messages.len() >= n {
-                return messages;
-            }
-            assert!(Instant::now() < deadline, "{} of {n} SMS arrived within {within:?}", messages.len());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        super::at_least(n, within, "SMS", || self.messages()).await
     }
 }
 

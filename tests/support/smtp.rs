@@ -95,15 +95,7 @@ impl SmtpServer {
 
     /// Waits until at least `n` mails were delivered (or panics after `within`).
     pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<String> {
-        let deadline = Instant::now() + within;
-        loop {
-            let mails = self.mails();
-            if mails.len() >= n {
-                return mails;
-            }
-            assert!(Instant::now() < deadline, "{} of {n} mails arrived within {within:?}", mails.len());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        super::at_least(n, within, "mails", || self.mails()).await
     }
 }
 
