@@ -4,7 +4,6 @@
 
 use std::net::TcpListener;
 
-use actix_cors::Cors;
 use actix_web::cookie::Key;
 use actix_web::dev::Server;
 use actix_web::http::header;
@@ -17,7 +16,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::middleware::{problems::problems, request_guard::request_guard, request_log::request_log};
+use crate::middleware::{cors, problems::problems, request_guard::request_guard, request_log::request_log};
 use crate::outbox::Outbox;
 use crate::{extract, routes, session};
 
@@ -50,15 +49,6 @@ pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Serve
     let attempts = web::Data::new(Attempts::new(metrics.clone()));
     let metrics = web::Data::new(metrics);
     let server = HttpServer::new(move || {
-        let mut cors = Cors::default()
-            .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-            .allowed_headers(["content-type", "idempotency-key", "x-request-id", "accept-language"])
-            .expose_headers(["location", "retry-after", "idempotent-replayed", "x-request-id", "allow"])
-            .supports_credentials()
-            .max_age(600);
-        for origin in &config.allowed_origins.0 {
-            cors = cors.allowed_origin(origin);
-        }
         // Almost every answer is personal (account, session, card) or sets a cookie; what is
         // not (the web app's assets) says so itself.
         let fixed_headers = DefaultHeaders::new()
@@ -89,7 +79,8 @@ pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Serve
         app.wrap(session::identity::middleware())
             .wrap(session::cookie::session_middleware(&config, db.clone(), key.clone()))
             .wrap(from_fn(request_guard))
-            .wrap(cors)
+            .wrap(cors::cors(&config.allowed_origins.0))
+            .wrap(from_fn(cors::only_when_granted))
             .wrap(from_fn(problems))
             .wrap(from_fn(session::scope))
             .wrap(fixed_headers)

@@ -58,6 +58,9 @@ async fn safe_methods_are_not_refused() {
         .await;
     assert_eq!(res.status, StatusCode::OK);
     assert!(res.header("access-control-allow-origin").is_none(), "no CORS for strangers");
+    for offered in ["access-control-allow-credentials", "access-control-expose-headers"] {
+        assert!(res.header(offered).is_none(), "nothing of CORS for strangers: {offered}");
+    }
 }
 
 #[tokio::test]
@@ -76,6 +79,8 @@ async fn cors_with_credentials_is_granted_to_allowed_origins_only() {
 
     let res = client.send(Method::GET, "/api/v1/preferences", None, &[("origin", SPA)]).await;
     assert_eq!(res.header("access-control-allow-origin"), Some(SPA));
+    assert_eq!(res.header("access-control-allow-credentials"), Some("true"));
+    assert!(res.header("access-control-expose-headers").is_some_and(|h| h.contains("retry-after")));
 
     let evil = [("origin", "https://evil.example"), ("access-control-request-method", "POST")];
     let res = client.send(Method::OPTIONS, "/api/v1/sessions", None, &evil).await;
