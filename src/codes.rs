@@ -3,11 +3,14 @@
 //! so they never change with the language; `messages` gives each its words, by an exhaustive
 //! match, so that a new code without a message does not compile.
 
+use actix_web::http::StatusCode;
 use serde::{Serialize, Serializer};
 use validator::ValidationError;
 
-/// The `code` of a problem document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The `code` of a problem document, and the status it is answered with. Where several codes
+/// share a status, the first of them is the generic one ([`Code::for_status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum Code {
     MalformedRequest,
     Unauthenticated,
@@ -39,33 +42,42 @@ pub enum Code {
 
 impl Code {
     pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The HTTP status a problem with this code is answered with.
+    pub fn status(self) -> StatusCode {
         match self {
-            Self::MalformedRequest => "malformed_request",
-            Self::Unauthenticated => "unauthenticated",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::Forbidden => "forbidden",
-            Self::InvalidPassword => "invalid_password",
-            Self::CrossOriginRequest => "cross_origin_request",
-            Self::NotFound => "not_found",
-            Self::CustomerNotFound => "customer_not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::UsernameTaken => "username_taken",
-            Self::EmailTaken => "email_taken",
-            Self::PhoneTaken => "phone_taken",
-            Self::InsufficientStamps => "insufficient_stamps",
-            Self::IdempotencyKeyInProgress => "idempotency_key_in_progress",
-            Self::LastAdmin => "last_admin",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::ValidationFailed => "validation_failed",
-            Self::IdempotencyKeyReused => "idempotency_key_reused",
-            Self::InvalidToken => "invalid_token",
-            Self::InvalidCode => "invalid_code",
-            Self::TooManyAttempts => "too_many_attempts",
-            Self::ServiceUnavailable => "service_unavailable",
-            Self::BadRequest => "bad_request",
-            Self::InternalError => "internal_error",
+            Self::MalformedRequest | Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::InvalidPassword | Self::CrossOriginRequest => StatusCode::FORBIDDEN,
+            Self::NotFound | Self::CustomerNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::UsernameTaken
+            | Self::EmailTaken
+            | Self::PhoneTaken
+            | Self::InsufficientStamps
+            | Self::IdempotencyKeyInProgress
+            | Self::LastAdmin => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::ValidationFailed | Self::IdempotencyKeyReused | Self::InvalidToken | Self::InvalidCode => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Self::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    /// The generic code of a status that actix or a middleware produced outside our handlers.
+    pub fn for_status(status: StatusCode) -> Self {
+        use strum::VariantArray;
+        Self::VARIANTS.iter().copied().find(|code| code.status() == status).unwrap_or(if status.is_client_error() {
+            Self::BadRequest
+        } else {
+            Self::InternalError
+        })
     }
 }
 
@@ -76,7 +88,8 @@ impl Serialize for Code {
 }
 
 /// The `code` of one invalid field of a 422.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum FieldCode {
     Required,
     InvalidType,
@@ -95,46 +108,14 @@ pub enum FieldCode {
 }
 
 impl FieldCode {
-    const ALL: [Self; 14] = [
-        Self::Required,
-        Self::InvalidType,
-        Self::TooShort,
-        Self::TooLong,
-        Self::InvalidCharacters,
-        Self::InvalidEmail,
-        Self::InvalidPhone,
-        Self::EntirelyNumeric,
-        Self::TooCommon,
-        Self::TooSimilar,
-        Self::OutOfRange,
-        Self::InvalidChoice,
-        Self::InvalidFormat,
-        Self::Taken,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Required => "required",
-            Self::InvalidType => "invalid_type",
-            Self::TooShort => "too_short",
-            Self::TooLong => "too_long",
-            Self::InvalidCharacters => "invalid_characters",
-            Self::InvalidEmail => "invalid_email",
-            Self::InvalidPhone => "invalid_phone",
-            Self::EntirelyNumeric => "entirely_numeric",
-            Self::TooCommon => "too_common",
-            Self::TooSimilar => "too_similar",
-            Self::OutOfRange => "out_of_range",
-            Self::InvalidChoice => "invalid_choice",
-            Self::InvalidFormat => "invalid_format",
-            Self::Taken => "taken",
-        }
+        self.into()
     }
 
     /// The code `validator` carries as text (the `validator` crate's errors are strings; ours
     /// are made by [`FieldCode::error`], and its own `required` is one of ours too).
     pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == code)
+        code.parse().ok()
     }
 
     /// This code as a `validator` error, for the validation functions of request bodies.
@@ -149,15 +130,53 @@ impl Serialize for FieldCode {
     }
 }
 
+/// Why a session that its owner did not end is gone (the `reason` of a 401, and of the
+/// `ended_sessions` table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+pub enum EndReason {
+    /// An admin deactivated the account.
+    AccountDeactivated,
+}
+
+impl EndReason {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn every_field_code_reads_back() {
-        for code in FieldCode::ALL {
-            assert_eq!(FieldCode::parse(code.as_str()), Some(code));
+    fn every_code_reads_back_from_its_text() {
+        use strum::VariantArray;
+        for code in FieldCode::VARIANTS {
+            assert_eq!(FieldCode::parse(code.as_str()), Some(*code));
         }
         assert_eq!(FieldCode::parse("no_such_code"), None);
+        assert_eq!(FieldCode::TooSimilar.as_str(), "too_similar");
+        for code in Code::VARIANTS {
+            assert_eq!(code.as_str().parse::<Code>().ok(), Some(*code));
+        }
+        assert_eq!(Code::IdempotencyKeyInProgress.as_str(), "idempotency_key_in_progress");
+    }
+
+    #[test]
+    fn a_bare_status_gets_its_generic_code() {
+        let generic = |status: u16| Code::for_status(StatusCode::from_u16(status).unwrap());
+        assert_eq!(generic(400), Code::MalformedRequest);
+        assert_eq!(generic(401), Code::Unauthenticated);
+        assert_eq!(generic(403), Code::Forbidden);
+        assert_eq!(generic(404), Code::NotFound);
+        assert_eq!(generic(405), Code::MethodNotAllowed);
+        assert_eq!(generic(413), Code::PayloadTooLarge);
+        assert_eq!(generic(415), Code::UnsupportedMediaType);
+        assert_eq!(generic(422), Code::ValidationFailed);
+        assert_eq!(generic(429), Code::TooManyAttempts);
+        assert_eq!(generic(503), Code::ServiceUnavailable);
+        assert_eq!(generic(418), Code::BadRequest);
+        assert_eq!(generic(502), Code::InternalError);
     }
 }

@@ -1,27 +1,16 @@
 //! What each subcommand does, once the configuration is valid.
 
-use std::net::TcpListener;
-
-use actix_web::dev::Server;
-use std::time::Duration;
-
 use anyhow::{bail, Context};
 use diesel::{Connection, PgConnection};
-use rand::RngCore;
 
-use crate::auth::password::Passwords;
+use crate::accounts;
 use crate::cli::{OutboxCommand, SessionsCommand, UserCommand};
 use crate::config::Config;
-use crate::db::{self, Db};
-use crate::metrics::Metrics;
+use crate::db;
+use crate::models::session::Session;
 use crate::models::user::PhoneHolders;
-use crate::models::{session::Session, throttle};
-use crate::outbox::{Outbox, Worker};
-use crate::{accounts, startup};
+use crate::startup::{self, Application};
 use devdb::DevDatabase;
-
-/// How often the server deletes expired sessions and stale throttling rows.
-const PURGE_EVERY: Duration = Duration::from_secs(600);
 
 /// The database to use: `DATABASE_URL`, or the development cluster started for this run.
 pub struct Database {
@@ -45,78 +34,24 @@ impl Database {
     }
 }
 
-/// `stampcard serve`.
+/// `stampcard serve`: what is the command's own (the development database, the migrations),
+/// then the [`Application`] until a signal stops it.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let key = match (&config.secret_key, config.is_dev()) {
-        (Some(key), _) => key.0.clone(),
-        (None, true) => {
-            tracing::warn!(
-                "STAMPCARD_SECRET_KEY is unset: using a random key (dev mode); sessions end with the process"
-            );
-            let mut key = vec![0u8; 64];
-            rand::thread_rng().fill_bytes(&mut key);
-            key
-        }
-        (None, false) => bail!("invalid STAMPCARD_SECRET_KEY: required unless STAMPCARD_DEV=1"),
-    };
-    let outbox = Outbox::new(&config)?;
-    let listener = TcpListener::bind(config.addr.as_str())
-        .with_context(|| format!("cannot listen on {} (STAMPCARD_ADDR)", config.addr))?;
+    startup::check(&config)?;
     let database = Database::open(&config)?;
-    let applied = db::migrate(&database.url)?;
-    tracing::info!(applied, "migrations up to date");
-    let db = Db::new(&database.url, &config);
-    actix_web::rt::spawn(purge_periodically(db.clone()));
-    tracing::info!(addr = %listener.local_addr()?, dev = config.is_dev(), "serving");
-    let passwords = Passwords::start(config.bcrypt_cost, std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let metrics = Metrics::new();
-    let metrics_server = match &config.metrics_addr {
-        Some(addr) => {
-            let listener = TcpListener::bind(addr.as_str())
-                .with_context(|| format!("cannot listen on {addr} (STAMPCARD_METRICS_ADDR)"))?;
-            tracing::info!(addr = %listener.local_addr()?, "metrics on /metrics");
-            Some(startup::metrics_server(listener, metrics.clone(), db.clone(), passwords.clone())?)
-        }
-        None => None,
-    };
-    let metrics_handle = metrics_server.as_ref().map(Server::handle);
-    if let Some(server) = metrics_server {
-        actix_web::rt::spawn(server);
+    match db::migrate(&database.url)? {
+        0 => tracing::info!("database schema up to date"),
+        applied => tracing::info!("database schema up to date: applied {applied} migration(s)"),
     }
-    // Delivers what this and every other instance put in the outbox.
-    let deliveries = Worker::start(outbox.clone(), database.url.clone());
-    let parts = startup::ServerParts { config, db, passwords, metrics, outbox, key, extra_routes: None };
-    let server = startup::build(listener, parts)?;
-    // actix-server handles SIGTERM/SIGINT: it stops accepting, lets in-flight requests finish
-    // (up to the shutdown timeout), then this future resolves.
-    let served = server.await;
-    if let Some(handle) = metrics_handle {
-        handle.stop(true).await;
+    let dev = config.is_dev();
+    let app = Application::build(config, &database.url)?;
+    tracing::info!(addr = %app.address(), dev, "serving");
+    if let Some(addr) = app.metrics_address() {
+        tracing::info!(%addr, "metrics on /metrics");
     }
-    drop(deliveries);
+    let served = app.run_until_stopped().await;
     database.close()?;
     served.context("server failed")
-}
-
-async fn purge_periodically(db: Db) {
-    let mut tick = actix_web::rt::time::interval(PURGE_EVERY);
-    loop {
-        tick.tick().await;
-        let purged = db
-            .run(|conn| {
-                let sessions = Session::purge_expired(conn)?;
-                let other = throttle::purge(conn)?
-                    + crate::models::idempotency::purge(conn)?
-                    + crate::models::reset::purge(conn)?
-                    + crate::models::outbox::purge(conn)?;
-                Ok((sessions, other))
-            })
-            .await;
-        match purged {
-            Ok((sessions, other)) => tracing::info!(sessions, other, "purged expired rows"),
-            Err(err) => tracing::warn!(error = %err, "purge failed; will retry"),
-        }
-    }
 }
 
 /// `stampcard migrate`.
@@ -144,7 +79,7 @@ pub fn outbox(config: &Config, command: OutboxCommand) -> anyhow::Result<()> {
     let api = |e: crate::error::ApiError| anyhow::anyhow!("{e}");
     with_connection(config, |conn| match command {
         OutboxCommand::List { state, limit } => {
-            let messages = outbox::list(conn, state.as_deref(), limit).map_err(api)?;
+            let messages = outbox::list(conn, state, limit).map_err(api)?;
             println!(
                 "{:>6}  {:<15} {:<8} {:>8}  {:<20} {:<24} last error",
                 "id", "kind", "state", "attempts", "created", "recipient"

@@ -82,7 +82,7 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Only verified phones count (1/true or 0/false): staff find only verified phones, and a
     /// phone is taken only while a verified user holds it.
-    #[arg(long, env = "STAMPCARD_REQUIRE_VERIFIED_PHONE", value_name = "STAMPCARD_REQUIRE_VERIFIED_PHONE", global = true, default_value = "false", value_parser = boolean)]
+    #[arg(long, env = "STAMPCARD_REQUIRE_VERIFIED_PHONE", value_name = "STAMPCARD_REQUIRE_VERIFIED_PHONE", global = true, default_value = "false", action = clap::ArgAction::Set, value_parser = boolean)]
     pub require_verified_phone: bool,
     /// Address of the Prometheus metrics listener (GET /metrics), apart from the public one
     /// [default: none, no metrics listener].

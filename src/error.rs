@@ -4,24 +4,10 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
-use crate::codes::{Code, FieldCode};
-use crate::messages::{self, Lang};
-
-/// One invalid field of a 422 answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    /// The request field, as the client spelled it (`password`, `count`).
-    pub field: String,
-    pub code: FieldCode,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, code: FieldCode) -> Self {
-        Self { field: field.into(), code }
-    }
-}
+use crate::codes::{Code, EndReason, FieldCode};
+use crate::problem::{FieldError, Problem};
 
 /// The field codes of a `validator` error. They are all ours ([`FieldCode::error`]); one that
 /// is not would be a bug here, reported as `invalid_format` rather than failing the request.
@@ -44,8 +30,8 @@ impl From<validator::ValidationErrors> for ApiError {
     }
 }
 
-/// A field whose value must be unique among users.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A field whose value must be unique among users, in the order a 409 names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Unique {
     Username,
     Email,
@@ -62,21 +48,17 @@ impl Unique {
     }
 }
 
-/// A wait as a `Retry-After` value: whole seconds, rounded up, and never 0, so that a client
-/// that waits that long may try again.
-pub fn retry_after_secs(wait_ms: i64) -> u64 {
-    (wait_ms.max(0) as u64).div_ceil(1000).max(1)
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 400 `malformed_request`: unparsable JSON, bad query string or cursor.
     #[error("malformed request: {0}")]
     MalformedRequest(String),
     /// 401 `unauthenticated`: a guarded endpoint without a live session. `next` is the
-    /// path and query of a failed GET, for the client to come back to after logging in.
+    /// path and query of a failed GET, for the client to come back to after logging in;
+    /// `reason` says why the cookie's session ended, when its holder should know (an admin
+    /// deactivated the account).
     #[error("unauthenticated")]
-    Unauthenticated { next: Option<String> },
+    Unauthenticated { next: Option<String>, reason: Option<EndReason> },
     /// 401 `invalid_credentials`: failed login (unknown user, wrong password, inactive user).
     #[error("invalid credentials")]
     InvalidCredentials,
@@ -98,9 +80,10 @@ pub enum ApiError {
     /// 405 `method_not_allowed`, with the path's methods in `Allow`.
     #[error("method not allowed")]
     MethodNotAllowed { allow: String },
-    /// 409 `username_taken` / `email_taken` / `phone_taken`.
+    /// 409 `username_taken` / `email_taken` / `phone_taken`: the code names the first taken
+    /// field, `errors[]` every one of them (never empty).
     #[error("{0:?} taken")]
-    Taken(Unique),
+    Taken(Vec<Unique>),
     /// 409 `insufficient_stamps`, with the current balance.
     #[error("insufficient stamps")]
     InsufficientStamps { balance: i32, required: i32 },
@@ -160,9 +143,11 @@ impl ApiError {
             Self::NotFound => Code::NotFound,
             Self::CustomerNotFound => Code::CustomerNotFound,
             Self::MethodNotAllowed { .. } => Code::MethodNotAllowed,
-            Self::Taken(Unique::Username) => Code::UsernameTaken,
-            Self::Taken(Unique::Email) => Code::EmailTaken,
-            Self::Taken(Unique::Phone) => Code::PhoneTaken,
+            Self::Taken(fields) => match fields.first() {
+                Some(Unique::Username) => Code::UsernameTaken,
+                Some(Unique::Email) => Code::EmailTaken,
+                Some(Unique::Phone) | None => Code::PhoneTaken,
+            },
             Self::InsufficientStamps { .. } => Code::InsufficientStamps,
             Self::LastAdmin => Code::LastAdmin,
             Self::IdempotencyKeyInProgress => Code::IdempotencyKeyInProgress,
@@ -180,16 +165,21 @@ impl ApiError {
 
     /// The problem document of this error, language-neutral until rendered.
     pub fn problem(&self) -> Problem {
-        let mut problem = Problem::new(self.status_code(), self.code());
+        let mut problem = Problem::new(self.code());
         match self {
-            Self::Unauthenticated { next } => {
+            Self::Unauthenticated { next, reason } => {
                 problem.extra.insert("login".into(), json!("/api/v1/sessions"));
                 if let Some(next) = next {
                     problem.extra.insert("next".into(), json!(next));
                 }
+                if let Some(reason) = reason {
+                    problem.extra.insert("reason".into(), json!(reason.as_str()));
+                }
             }
             Self::MethodNotAllowed { allow } => problem.headers.push((header::ALLOW, allow.clone())),
-            Self::Taken(unique) => problem.errors.push(FieldError::new(unique.field(), FieldCode::Taken)),
+            Self::Taken(fields) => {
+                problem.errors.extend(fields.iter().map(|unique| FieldError::new(unique.field(), FieldCode::Taken)))
+            }
             Self::InsufficientStamps { balance, required } => {
                 problem.extra.insert("balance".into(), json!(balance));
                 problem.extra.insert("stamps_per_reward".into(), json!(required));
@@ -210,24 +200,7 @@ impl ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            Self::MalformedRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthenticated { .. } | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::InvalidPassword | Self::CrossOrigin => StatusCode::FORBIDDEN,
-            Self::NotFound | Self::CustomerNotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Taken(_) | Self::InsufficientStamps { .. } | Self::LastAdmin | Self::IdempotencyKeyInProgress => {
-                StatusCode::CONFLICT
-            }
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Validation(_) | Self::IdempotencyKeyReused | Self::InvalidToken | Self::InvalidCode => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code().status()
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -238,79 +211,6 @@ impl ResponseError for ApiError {
             _ => {}
         }
         self.problem().into_response()
-    }
-}
-
-/// A problem document before it is put into words: status, code, field codes, extra members.
-/// The problem middleware renders it in the client's language ([`Problem::render`]).
-#[derive(Debug, Clone)]
-pub struct Problem {
-    pub status: StatusCode,
-    pub code: Code,
-    pub errors: Vec<FieldError>,
-    pub extra: Map<String, Value>,
-    pub headers: Vec<(header::HeaderName, String)>,
-}
-
-impl Problem {
-    pub fn new(status: StatusCode, code: Code) -> Self {
-        Self { status, code, errors: Vec::new(), extra: Map::new(), headers: Vec::new() }
-    }
-
-    /// The generic problem for a status produced outside our handlers (actix, a middleware).
-    pub fn for_status(status: StatusCode) -> Self {
-        let code = match status.as_u16() {
-            400 => Code::MalformedRequest,
-            401 => Code::Unauthenticated,
-            403 => Code::Forbidden,
-            404 => Code::NotFound,
-            405 => Code::MethodNotAllowed,
-            413 => Code::PayloadTooLarge,
-            415 => Code::UnsupportedMediaType,
-            422 => Code::ValidationFailed,
-            429 => Code::TooManyAttempts,
-            503 => Code::ServiceUnavailable,
-            _ if status.is_client_error() => Code::BadRequest,
-            _ => Code::InternalError,
-        };
-        Self::new(status, code)
-    }
-
-    /// The JSON body in `lang`.
-    pub fn body(&self, lang: Lang) -> Value {
-        let mut body = Map::new();
-        body.insert("type".into(), json!(format!("tag:stampcard,2026:problem:{}", self.code.as_str())));
-        body.insert("title".into(), json!(messages::title(lang, self.code)));
-        body.insert("status".into(), json!(self.status.as_u16()));
-        body.insert("detail".into(), json!(messages::detail(lang, self.code)));
-        body.insert("code".into(), json!(self.code));
-        if self.status == StatusCode::UNPROCESSABLE_ENTITY || !self.errors.is_empty() {
-            let errors: Vec<Value> = self
-                .errors
-                .iter()
-                .map(|e| json!({"field": e.field, "code": e.code, "message": messages::field(lang, e.code)}))
-                .collect();
-            body.insert("errors".into(), Value::Array(errors));
-        }
-        body.extend(self.extra.clone());
-        Value::Object(body)
-    }
-
-    /// The full response in `lang`; the problem itself rides along in the response
-    /// extensions so that the problem middleware can render it again in another language.
-    pub fn render(&self, lang: Lang) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        response.content_type("application/problem+json");
-        for (name, value) in &self.headers {
-            response.insert_header((name.clone(), value.as_str()));
-        }
-        let mut response = response.body(self.body(lang).to_string());
-        response.extensions_mut().insert(self.clone());
-        response
-    }
-
-    pub fn into_response(self) -> HttpResponse {
-        self.render(Lang::En)
     }
 }
 

@@ -13,7 +13,8 @@ use serde::de::DeserializeOwned;
 use validator::Validate;
 
 use crate::codes::FieldCode;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
+use crate::problem::FieldError;
 
 /// The largest request body we read (the request guard refuses a larger one before reading).
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -93,6 +94,14 @@ fn nul_path(value: &serde_json::Value, path: &str) -> Option<String> {
         Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| nul_path(v, &join(&i.to_string()))),
         _ => None,
     }
+}
+
+/// For `#[serde(default, deserialize_with = "present")]`: a field that is in the body is
+/// `Some`, even when it is `null` (`Some(None)` for an `Option<Option<T>>`, `Some(Value::Null)`
+/// for a `Value`); an absent one keeps the default, `None`. Clearing a value and leaving it
+/// alone are different requests.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// Registers the body limit for the `Bytes` extractor that `ApiJson` uses.

@@ -133,6 +133,11 @@ impl FieldErrors {
         }
     }
 
+    /// `field` must be there, whatever its value.
+    pub fn present<T: ?Sized>(&mut self, field: &'static str, value: Option<&T>) {
+        self.required(field, value, |_| Ok(()));
+    }
+
     /// `field`, when it is there, must pass `rule`.
     pub fn optional<T: ?Sized>(
         &mut self,
@@ -152,11 +157,6 @@ impl FieldErrors {
             Err(self.0)
         }
     }
-}
-
-/// A rule that every present value passes.
-pub fn present<T: ?Sized>(_: &T) -> Result<(), ValidationError> {
-    Ok(())
 }
 
 #[cfg(test)]

@@ -20,9 +20,8 @@ use uuid::Uuid;
 use crate::codes::FieldCode;
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::messages::Lang;
 use crate::models::idempotency::{Begun, Key};
-use crate::preferences::language;
+use crate::preferences::Lang;
 
 /// The request header.
 pub const HEADER: &str = "Idempotency-Key";
@@ -64,7 +63,7 @@ impl Idempotent {
             (Some(_), Some(_)) => return Err(invalid()),
         };
         let keyed = match key {
-            Some(key) => Some(Keyed { key, fingerprint: fingerprint(body)?, lang: language(req) }),
+            Some(key) => Some(Keyed { key, fingerprint: fingerprint(body)?, lang: Lang::of(req) }),
             None => None,
         };
         Ok(Self { keyed })

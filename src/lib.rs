@@ -22,6 +22,7 @@ mod middleware;
 pub mod models;
 pub mod outbox;
 mod preferences;
+pub mod problem;
 pub mod routes;
 mod schema;
 mod session;
@@ -31,7 +32,7 @@ mod time_format;
 use std::process::ExitCode;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command};
 
@@ -65,7 +66,7 @@ pub fn run() -> ExitCode {
 /// The command line, or the exit code after clap (or we) said why not. A bad setting is one
 /// line naming its variable, with the reason but never a secret's value; exit code 2.
 fn parse() -> Result<Cli, ExitCode> {
-    let command = config::unset_empty_variables(Cli::command());
+    let command = cli::command();
     let err = match command.try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => return Ok(cli),
         Err(err) => err,

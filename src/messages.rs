@@ -2,45 +2,8 @@
 //! change with the language; only `title`, `detail` and field `message`s do. Every match is
 //! exhaustive: a new code without its words does not compile.
 
-use serde::{Deserialize, Serialize};
-
 use crate::codes::{Code, FieldCode};
-
-/// A language the API speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    #[default]
-    En,
-    Ko,
-}
-
-impl Lang {
-    pub fn parse(tag: &str) -> Option<Self> {
-        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
-        match primary.as_str() {
-            "en" => Some(Self::En),
-            "ko" => Some(Self::Ko),
-            _ => None,
-        }
-    }
-
-    /// The first supported language of an `Accept-Language` header, by quality.
-    pub fn from_accept_language(header: &str) -> Option<Self> {
-        let mut ranked: Vec<(f32, Self)> = header
-            .split(',')
-            .filter_map(|item| {
-                let mut parts = item.split(';');
-                let lang = Self::parse(parts.next()?)?;
-                let q =
-                    parts.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
-                (q > 0.0).then_some((q, lang))
-            })
-            .collect();
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-        ranked.first().map(|(_, lang)| *lang)
-    }
-}
+use crate::preferences::Lang;
 
 /// The short summary of a problem code.
 pub fn title(lang: Lang, code: Code) -> &'static str {
@@ -154,9 +117,26 @@ pub fn detail(lang: Lang, code: Code) -> &'static str {
     pick(lang, en, ko)
 }
 
-/// The message of one field error code.
-pub fn field(lang: Lang, code: FieldCode) -> &'static str {
-    let (en, ko) = match code {
+/// The message of one field error: what is wrong with `field` and what to do, with the limits
+/// where this field has them.
+pub fn field(lang: Lang, field: &str, code: FieldCode) -> &'static str {
+    let specific = match (field, code) {
+        ("password" | "new_password", FieldCode::TooShort) => {
+            Some(("Use at least 8 characters.", "8자 이상 입력하세요."))
+        }
+        ("password" | "new_password", FieldCode::TooLong) => Some((
+            "Use at most 72 bytes (72 Latin letters, or 24 Korean letters).",
+            "72바이트 이하로 입력하세요(영문 72자, 한글 24자).",
+        )),
+        ("username", FieldCode::TooShort | FieldCode::TooLong) => {
+            Some(("Use 3 to 150 characters.", "3자에서 150자 사이로 입력하세요."))
+        }
+        ("count", FieldCode::OutOfRange) => {
+            Some(("Choose 1 to 10 stamps.", "스탬프는 1개에서 10개까지 줄 수 있습니다."))
+        }
+        _ => None,
+    };
+    let (en, ko) = specific.unwrap_or(match code {
         FieldCode::Required => ("This field is required.", "필수 항목입니다."),
         FieldCode::InvalidType => ("This field has the wrong JSON type.", "JSON 타입이 올바르지 않습니다."),
         FieldCode::TooShort => ("This value is too short.", "값이 너무 짧습니다."),
@@ -165,19 +145,26 @@ pub fn field(lang: Lang, code: FieldCode) -> &'static str {
             ("Use only letters, digits and @ . + - _.", "문자, 숫자와 @ . + - _ 만 사용할 수 있습니다.")
         }
         FieldCode::InvalidEmail => ("This is not a valid email address.", "올바른 이메일 주소가 아닙니다."),
-        FieldCode::InvalidPhone => ("This is not a valid phone number.", "올바른 전화번호가 아닙니다."),
-        FieldCode::EntirelyNumeric => {
-            ("The password cannot be entirely numeric.", "비밀번호는 숫자로만 이루어질 수 없습니다.")
+        FieldCode::InvalidPhone => {
+            ("This is not a valid phone number, e.g. 010-1234-5678.", "올바른 전화번호가 아닙니다(예: 010-1234-5678).")
         }
-        FieldCode::TooCommon => ("This password is too common.", "너무 흔한 비밀번호입니다."),
-        FieldCode::TooSimilar => {
-            ("The password is too similar to the username.", "비밀번호가 사용자 이름과 너무 비슷합니다.")
-        }
+        FieldCode::EntirelyNumeric => (
+            "The password cannot be only digits; add letters.",
+            "비밀번호는 숫자로만 이루어질 수 없습니다. 문자를 섞으세요.",
+        ),
+        FieldCode::TooCommon => (
+            "This password is too common; choose one that is harder to guess.",
+            "너무 흔한 비밀번호입니다. 추측하기 어려운 비밀번호를 고르세요.",
+        ),
+        FieldCode::TooSimilar => (
+            "The password is too similar to the username; choose one that does not contain it.",
+            "비밀번호가 사용자 이름과 너무 비슷합니다. 사용자 이름이 들어가지 않은 비밀번호를 고르세요.",
+        ),
         FieldCode::OutOfRange => ("This value is out of range.", "허용 범위를 벗어난 값입니다."),
         FieldCode::InvalidChoice => ("This value is not one of the allowed choices.", "허용된 값이 아닙니다."),
         FieldCode::InvalidFormat => ("This value has an invalid format.", "형식이 올바르지 않습니다."),
-        FieldCode::Taken => ("This value is already taken.", "이미 사용 중인 값입니다."),
-    };
+        FieldCode::Taken => ("Another account already uses this.", "다른 계정이 이미 사용 중입니다."),
+    });
     pick(lang, en, ko)
 }
 
@@ -185,18 +172,5 @@ fn pick(lang: Lang, en: &'static str, ko: &'static str) -> &'static str {
     match lang {
         Lang::En => en,
         Lang::Ko => ko,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accept_language_picks_the_best_supported_language() {
-        assert_eq!(Lang::from_accept_language("ko-KR,ko;q=0.9,en;q=0.8"), Some(Lang::Ko));
-        assert_eq!(Lang::from_accept_language("fr, en;q=0.5, ko;q=0.4"), Some(Lang::En));
-        assert_eq!(Lang::from_accept_language("fr, de"), None);
-        assert_eq!(Lang::from_accept_language("ko;q=0"), None);
     }
 }

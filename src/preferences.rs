@@ -1,15 +1,58 @@
 //! Preferences kept in the `stampcard_prefs` cookie: language and theme. Never used for
 //! anything security-relevant; a SPA may read it (not HttpOnly). Also the language of a
-//! request, which the cookie decides first.
+//! request ([`Lang::of`]), which the cookie decides first.
 
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::HttpRequest;
 use serde::{Deserialize, Serialize};
 
-use crate::messages::Lang;
-
 pub const PREFS_COOKIE: &str = "stampcard_prefs";
+
+/// A language the API speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    En,
+    Ko,
+}
+
+impl Lang {
+    pub fn parse(tag: &str) -> Option<Self> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Self::En),
+            "ko" => Some(Self::Ko),
+            _ => None,
+        }
+    }
+
+    /// The language of a request: the preference cookie first, then `Accept-Language`, then
+    /// English.
+    pub fn of(req: &HttpRequest) -> Self {
+        Preferences::from_cookie(req)
+            .and_then(|p| p.language)
+            .or_else(|| req.headers().get(header::ACCEPT_LANGUAGE)?.to_str().ok().and_then(Self::from_accept_language))
+            .unwrap_or_default()
+    }
+
+    /// The first supported language of an `Accept-Language` header, by quality.
+    pub fn from_accept_language(header: &str) -> Option<Self> {
+        let mut ranked: Vec<(f32, Self)> = header
+            .split(',')
+            .filter_map(|item| {
+                let mut parts = item.split(';');
+                let lang = Self::parse(parts.next()?)?;
+                let q =
+                    parts.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
+                (q > 0.0).then_some((q, lang))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked.first().map(|(_, lang)| *lang)
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -62,10 +105,15 @@ impl Preferences {
     }
 }
 
-/// The language of a request: the preference cookie first, then `Accept-Language`, then English.
-pub fn language(req: &HttpRequest) -> Lang {
-    Preferences::from_cookie(req)
-        .and_then(|p| p.language)
-        .or_else(|| req.headers().get(header::ACCEPT_LANGUAGE)?.to_str().ok().and_then(Lang::from_accept_language))
-        .unwrap_or_default()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_supported_language() {
+        assert_eq!(Lang::from_accept_language("ko-KR,ko;q=0.9,en;q=0.8"), Some(Lang::Ko));
+        assert_eq!(Lang::from_accept_language("fr, en;q=0.5, ko;q=0.4"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("fr, de"), None);
+        assert_eq!(Lang::from_accept_language("ko;q=0"), None);
+    }
 }

@@ -11,6 +11,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    ended_sessions (key_hash) {
+        key_hash -> Bytea,
+        user_id -> Uuid,
+        reason -> Text,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     idempotency_keys (user_id, endpoint, key) {
         user_id -> Uuid,
         endpoint -> Text,
@@ -140,6 +149,7 @@ diesel::joinable!(stamp_events -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     cards,
+    ended_sessions,
     idempotency_keys,
     login_failures,
     login_throttles,

@@ -1,53 +1,193 @@
-//! Builds the HTTP server: shared state, extractor configuration, middleware and routes. It
-//! takes a bound listener so that tests can serve the very same app on port 0. Nothing
-//! imports this module but the commands that start a server, and the tests.
+//! The service, assembled: [`Application`] wires every part (the pool, the bcrypt threads, the
+//! outbox worker, the metrics and their listener, the cookie key, middleware and routes) from
+//! the configuration, and binds its listeners. `serve` and every test suite build it the same
+//! way, so a test serves exactly what the binary serves. Nothing imports this module but the
+//! commands, and the tests.
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
 
 use actix_web::cookie::Key;
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
 use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, HttpServer};
+use anyhow::{bail, Context};
+use futures_util::FutureExt;
+use rand::RngCore;
 
 use crate::auth::attempts::Attempts;
 use crate::auth::password::Passwords;
-use crate::config::Config;
+use crate::config::{cores, Config};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::middleware::{cors, problems::problems, request_guard::request_guard, request_log::request_log};
-use crate::outbox::Outbox;
-use crate::{extract, routes, session};
+use crate::outbox::{Outbox, Worker};
+use crate::{extract, models, routes, session};
 
-/// Everything `build` needs besides the listener.
-pub struct ServerParts {
-    pub config: Config,
-    pub db: Db,
-    /// The bcrypt threads (see [`Passwords::start`]).
-    pub passwords: Passwords,
-    /// The server's metrics (served by [`metrics_server`] where configured).
-    pub metrics: Metrics,
-    /// Outbound messages (the caller runs their worker, [`crate::outbox::Worker`]).
-    pub outbox: Outbox,
-    /// The cookie key (at least 64 bytes).
-    pub key: Vec<u8>,
-    /// Extra routes, for tests that need a handler the product does not have.
+/// How often the service deletes expired sessions and stale rows of the limits.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
+/// The service, built and listening, not yet serving: [`Application::run_until_stopped`].
+pub struct Application {
+    server: Server,
+    metrics_server: Option<Server>,
+    address: SocketAddr,
+    metrics_address: Option<SocketAddr>,
+    db: Db,
+    passwords: Passwords,
+    deliveries: Option<Worker>,
+}
+
+/// What the configuration does not say: for tests that need a part of their own making.
+#[derive(Default)]
+pub struct Options {
+    /// bcrypt threads with another queue bound (default: one per core, at the configured cost).
+    pub passwords: Option<Passwords>,
+    /// Routes the product does not have, for tests of the machinery around handlers.
     pub extra_routes: Option<fn(&mut web::ServiceConfig)>,
 }
 
-/// The server, not yet running: await it (or spawn it) to serve.
-pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Server> {
-    let ServerParts { config, db, passwords, metrics, outbox, key, extra_routes } = parts;
-    let outbox = web::Data::new(outbox);
-    db.attach_metrics(metrics.clone());
+impl Application {
+    /// Builds the service on the (migrated) database at `database_url`, listening on
+    /// `config.addr` (port 0: a free one) and, if set, `config.metrics_addr`.
+    pub fn build(config: Config, database_url: &str) -> anyhow::Result<Self> {
+        Self::build_with(config, database_url, Options::default())
+    }
+
+    pub fn build_with(config: Config, database_url: &str, options: Options) -> anyhow::Result<Self> {
+        let key = cookie_key(&config)?;
+        let outbox = Outbox::new(&config)?;
+        let listener = TcpListener::bind(config.addr.as_str())
+            .with_context(|| format!("cannot listen on {} (STAMPCARD_ADDR)", config.addr))?;
+        let address = listener.local_addr()?;
+        let db = Db::new(database_url, &config);
+        let passwords = options.passwords.unwrap_or_else(|| Passwords::start(config.bcrypt_cost, cores()));
+        let metrics = Metrics::new();
+        db.attach_metrics(metrics.clone());
+        let (metrics_server, metrics_address) = match &config.metrics_addr {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr.as_str())
+                    .with_context(|| format!("cannot listen on {addr} (STAMPCARD_METRICS_ADDR)"))?;
+                let address = listener.local_addr()?;
+                (Some(metrics_server(listener, &metrics, &db, &passwords)?), Some(address))
+            }
+            None => (None, None),
+        };
+        // Delivers what this and every other instance put in the outbox.
+        let deliveries = Some(Worker::start(outbox.clone(), database_url.to_owned()));
+        let parts = Parts { config, db: db.clone(), passwords: passwords.clone(), metrics, outbox, key };
+        let server = api_server(listener, parts, options.extra_routes)?;
+        Ok(Self { server, metrics_server, address, metrics_address, db, passwords, deliveries })
+    }
+
+    /// Where the API answers.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Where `GET /metrics` answers, if anywhere.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_address
+    }
+
+    /// The bcrypt threads (tests count the passwords they compared).
+    pub fn passwords(&self) -> &Passwords {
+        &self.passwords
+    }
+
+    /// Stops both servers when called (gracefully when `graceful`).
+    pub fn handle(&self) -> Handle {
+        Handle { servers: std::iter::once(&self.server).chain(&self.metrics_server).map(Server::handle).collect() }
+    }
+
+    /// Takes the outbox worker out of the service: it stops when the caller drops it (tests
+    /// that count statements stop it, since its polling adds to them).
+    pub fn take_outbox_worker(&mut self) -> Option<Worker> {
+        self.deliveries.take()
+    }
+
+    /// Serves until stopped: by SIGTERM or SIGINT (in-flight requests finish, up to the
+    /// shutdown timeout), or through [`Application::handle`]. Must run in an actix system.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let Self { server, metrics_server, db, deliveries, .. } = self;
+        let purge = actix_web::rt::spawn(purge_periodically(db));
+        let metrics_handle = metrics_server.as_ref().map(Server::handle);
+        if let Some(metrics_server) = metrics_server {
+            actix_web::rt::spawn(metrics_server);
+        }
+        // actix-server handles the signals: it stops accepting, lets in-flight requests
+        // finish, then this future resolves.
+        let served = server.await;
+        if let Some(handle) = metrics_handle {
+            handle.stop(true).await;
+        }
+        purge.abort();
+        drop(deliveries);
+        served
+    }
+}
+
+/// Stops a running [`Application`].
+#[derive(Clone)]
+pub struct Handle {
+    servers: Vec<ServerHandle>,
+}
+
+impl Handle {
+    /// Sends the stop command to every server at once; the future resolves when they stopped.
+    pub fn stop(&self, graceful: bool) -> impl std::future::Future<Output = ()> {
+        let stopping: Vec<_> = self.servers.iter().map(|server| server.stop(graceful)).collect();
+        futures_util::future::join_all(stopping).map(drop)
+    }
+}
+
+/// Refuses a configuration the service cannot start with, before anything is started for it
+/// (the development database, the migrations).
+pub fn check(config: &Config) -> anyhow::Result<()> {
+    if config.secret_key.is_none() && !config.is_dev() {
+        bail!("invalid STAMPCARD_SECRET_KEY: required unless STAMPCARD_DEV=1");
+    }
+    Ok(())
+}
+
+/// The cookie key: `STAMPCARD_SECRET_KEY`, or in dev mode a random one.
+fn cookie_key(config: &Config) -> anyhow::Result<Key> {
+    check(config)?;
+    if let Some(key) = &config.secret_key {
+        return Ok(Key::from(&key.0));
+    }
+    tracing::warn!("STAMPCARD_SECRET_KEY is unset: using a random key (dev mode); sessions end with the process");
+    let mut key = vec![0u8; 64];
+    rand::thread_rng().fill_bytes(&mut key);
+    Ok(Key::from(&key))
+}
+
+/// Everything the API server shares between its workers.
+struct Parts {
+    config: Config,
+    db: Db,
+    passwords: Passwords,
+    metrics: Metrics,
+    outbox: Outbox,
+    key: Key,
+}
+
+/// The API server: shared state, extractor configuration, middleware and routes.
+fn api_server(
+    listener: TcpListener,
+    parts: Parts,
+    extra_routes: Option<fn(&mut web::ServiceConfig)>,
+) -> std::io::Result<Server> {
+    let Parts { config, db, passwords, metrics, outbox, key } = parts;
     let (workers, pool_size) = (config.workers(), config.db_pool_size as usize);
     let config = web::Data::new(config);
-    let key = Key::from(&key);
     let db_data = web::Data::new(db.clone());
     let passwords = web::Data::new(passwords);
     let attempts = web::Data::new(Attempts::new(metrics.clone()));
     let metrics = web::Data::new(metrics);
+    let outbox = web::Data::new(outbox);
     let server = HttpServer::new(move || {
         // Almost every answer is personal (account, session, card) or sets a cookie; what is
         // not (the web app's assets) says so itself.
@@ -105,46 +245,33 @@ pub fn build(listener: TcpListener, parts: ServerParts) -> std::io::Result<Serve
 /// The metrics listener: `GET /metrics` in Prometheus' text format, on an address of its own
 /// (`STAMPCARD_METRICS_ADDR`), so that the public address never shows them. One worker: a
 /// scrape every few seconds needs no more.
-pub fn metrics_server(
-    listener: TcpListener,
-    metrics: Metrics,
-    db: Db,
-    passwords: Passwords,
-) -> std::io::Result<Server> {
-    let state = web::Data::new((metrics, db, passwords));
+fn metrics_server(listener: TcpListener, metrics: &Metrics, db: &Db, passwords: &Passwords) -> std::io::Result<Server> {
+    let state = web::Data::new(routes::metrics::Sources {
+        metrics: metrics.clone(),
+        db: db.clone(),
+        passwords: passwords.clone(),
+    });
     let server = HttpServer::new(move || {
         let fixed_headers = DefaultHeaders::new()
             .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
             .add((header::CACHE_CONTROL, "no-store"));
-        App::new().wrap(fixed_headers).app_data(state.clone()).route(
-            "/metrics",
-            web::get().to(|state: web::Data<(Metrics, Db, Passwords)>| async move {
-                let (metrics, db, passwords) = state.as_ref();
-                // What is a state, not an event, is read now.
-                let (in_use, idle) = db.pool_state();
-                metrics.db_connections.with_label_values(&["in_use"]).set(i64::from(in_use));
-                metrics.db_connections.with_label_values(&["idle"]).set(i64::from(idle));
-                let (pending, running) = passwords.load();
-                metrics.password_jobs.with_label_values(&["queued"]).set((pending - running.min(pending)) as i64);
-                metrics.password_jobs.with_label_values(&["running"]).set(running as i64);
-                Metrics::catch_up(&metrics.password_verifications, passwords.verifications());
-                Metrics::catch_up(&metrics.password_jobs_refused, passwords.refused());
-                // A scrape while the database is away still answers, without these two.
-                if let Ok((pending, failed)) = db.run(crate::models::outbox::backlog).await {
-                    metrics.outbox_messages.with_label_values(&["pending"]).set(pending);
-                    metrics.outbox_messages.with_label_values(&["failed"]).set(failed);
-                }
-                actix_web::HttpResponse::Ok()
-                    .content_type("text/plain; version=0.0.4; charset=utf-8")
-                    .body(metrics.render())
-            }),
-        )
+        App::new().wrap(fixed_headers).app_data(state.clone()).route("/metrics", web::get().to(routes::metrics::scrape))
     })
     .workers(1)
     // The main server handles SIGTERM; on a signal an actix server stops the whole system,
-    // which would cut the main server's graceful stop short. The caller stops this one after.
+    // which would cut the main server's graceful stop short. It is stopped after the main one.
     .disable_signals()
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+async fn purge_periodically(db: Db) {
+    loop {
+        actix_web::rt::time::sleep(PURGE_EVERY).await;
+        match db.run(models::purge_expired).await {
+            Ok(purged) => tracing::info!(purged, "purged expired rows"),
+            Err(err) => tracing::warn!(error = %err, "purge failed; will retry"),
+        }
+    }
 }

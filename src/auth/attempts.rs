@@ -19,9 +19,10 @@ use diesel::PgConnection;
 use crate::auth::client_ip::attempt_key;
 use crate::auth::password::{Passwords, Verdict};
 use crate::db::Db;
-use crate::error::{retry_after_secs, ApiError};
+use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::models::throttle::{self, Claim};
+use crate::problem::retry_after_secs;
 
 /// Whose password is being tried, and from where.
 #[derive(Debug, Clone)]

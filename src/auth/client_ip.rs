@@ -5,20 +5,42 @@
 //! written by someone we cannot vouch for. An untrusted peer's header is ignored, so a
 //! spoofed one can neither reset nor dodge a limit.
 
+use std::convert::Infallible;
+use std::future::{ready, Ready};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
-use actix_web::HttpRequest;
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
 use ipnet::IpNet;
+
+use crate::config::Config;
+
+/// The client's address, as an extractor: what [`client_ip`] makes of the request with the
+/// configured trusted proxies (`None` only without a peer address, as in some unit tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequest for ClientIp {
+    type Error = Infallible;
+    type Future = Ready<Result<Self, Infallible>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let trusted = req.app_data::<web::Data<Config>>().map_or(&[][..], |c| &c.trusted_proxies.0[..]);
+        ready(Ok(Self(client_ip(req, trusted))))
+    }
+}
 
 /// The client's address, as far as the trusted proxies vouch for it.
 pub fn client_ip(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
     let peer = canonical(req.peer_addr()?.ip());
-    let entries: Vec<&str> =
-        req.headers().get_all("x-forwarded-for").flat_map(|v| v.to_str().unwrap_or("unreadable").split(',')).collect();
+    // Entry by entry, from the raw bytes: one entry a client wrote with a non-ASCII byte must
+    // not make the header unreadable as a whole, and with it the entries our proxies appended.
+    let entries: Vec<&[u8]> =
+        req.headers().get_all("x-forwarded-for").flat_map(|v| v.as_bytes().split(|b| *b == b',')).collect();
     Some(walk(peer, &entries, trusted))
 }
 
-fn walk(peer: IpAddr, forwarded: &[&str], trusted: &[IpNet]) -> IpAddr {
+fn walk(peer: IpAddr, forwarded: &[&[u8]], trusted: &[IpNet]) -> IpAddr {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     let mut last_proxy = peer;
     if !is_trusted(&last_proxy) {
@@ -35,9 +57,9 @@ fn walk(peer: IpAddr, forwarded: &[&str], trusted: &[IpNet]) -> IpAddr {
 }
 
 /// An address as proxies write it: `192.0.2.1`, `2001:db8::1`, or with a port,
-/// `192.0.2.1:4711` and `[2001:db8::1]:4711`.
-fn parse_entry(entry: &str) -> Option<IpAddr> {
-    let entry = entry.trim();
+/// `192.0.2.1:4711` and `[2001:db8::1]:4711`. Anything else (garbage, non-ASCII) is `None`.
+fn parse_entry(entry: &[u8]) -> Option<IpAddr> {
+    let entry = std::str::from_utf8(entry).ok()?.trim();
     let ip = entry.parse::<IpAddr>().or_else(|_| entry.parse::<SocketAddr>().map(|s| s.ip())).ok()?;
     Some(canonical(ip))
 }
@@ -74,6 +96,10 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn entries<'a>(list: &[&'a str]) -> Vec<&'a [u8]> {
+        list.iter().map(|s| s.as_bytes()).collect()
+    }
+
     fn nets(list: &[&str]) -> Vec<IpNet> {
         list.iter().map(|s| parse_trusted(s).unwrap()).collect()
     }
@@ -97,15 +123,37 @@ mod tests {
     fn the_walk_passes_trusted_ranges_and_stops_at_garbage() {
         let trusted = nets(&["10.0.0.0/8", "2001:db8:ffff::/48"]);
         let peer = ip("10.1.2.3");
-        assert_eq!(walk(peer, &["198.51.100.7", "10.9.9.9"], &trusted), ip("198.51.100.7"));
-        assert_eq!(walk(peer, &["203.0.113.1", "[2001:db8:ffff::1]:443"], &trusted), ip("203.0.113.1"));
+        assert_eq!(walk(peer, &entries(&["198.51.100.7", "10.9.9.9"]), &trusted), ip("198.51.100.7"));
+        assert_eq!(walk(peer, &entries(&["203.0.113.1", "[2001:db8:ffff::1]:443"]), &trusted), ip("203.0.113.1"));
         // A client wrote "1.2.3.4, garbage" hoping the proxy would skip its garbage.
-        assert_eq!(walk(peer, &["1.2.3.4", "garbage"], &trusted), peer);
-        assert_eq!(walk(peer, &["1.2.3.4", "garbage", "10.0.0.7"], &trusted), ip("10.0.0.7"));
+        assert_eq!(walk(peer, &entries(&["1.2.3.4", "garbage"]), &trusted), peer);
+        assert_eq!(walk(peer, &entries(&["1.2.3.4", "garbage", "10.0.0.7"]), &trusted), ip("10.0.0.7"));
         assert_eq!(walk(peer, &[], &trusted), peer, "no header: the proxy itself");
-        assert_eq!(walk(peer, &["10.0.0.5"], &trusted), ip("10.0.0.5"), "only proxies: the farthest");
-        assert_eq!(walk(peer, &["::ffff:198.51.100.7:80"], &trusted), peer, "not an address with a port");
-        assert_eq!(walk(peer, &["::ffff:198.51.100.7"], &trusted), ip("198.51.100.7"));
+        assert_eq!(walk(peer, &entries(&["10.0.0.5"]), &trusted), ip("10.0.0.5"), "only proxies: the farthest");
+        assert_eq!(walk(peer, &entries(&["::ffff:198.51.100.7:80"]), &trusted), peer, "not an address with a port");
+        assert_eq!(walk(peer, &entries(&["::ffff:198.51.100.7"]), &trusted), ip("198.51.100.7"));
+    }
+
+    #[test]
+    fn a_non_ascii_client_entry_leaves_the_proxies_entries_readable() {
+        let trusted = nets(&["10.0.0.0/8"]);
+        let req = TestRequest::default()
+            .peer_addr("10.0.0.1:5000".parse().unwrap())
+            .insert_header((
+                "x-forwarded-for",
+                actix_web::http::header::HeaderValue::from_bytes(b"caf\xc3\xa9, 198.51.100.7, 10.0.0.2").unwrap(),
+            ))
+            .to_http_request();
+        assert_eq!(client_ip(&req, &trusted), Some(ip("198.51.100.7")));
+        // The bad entry itself is still where trust ends: never skipped to reach further left.
+        let req = TestRequest::default()
+            .peer_addr("10.0.0.1:5000".parse().unwrap())
+            .insert_header((
+                "x-forwarded-for",
+                actix_web::http::header::HeaderValue::from_bytes(b"203.0.113.5, \xff").unwrap(),
+            ))
+            .to_http_request();
+        assert_eq!(client_ip(&req, &trusted), Some(ip("10.0.0.1")));
     }
 
     #[test]

@@ -17,9 +17,9 @@ use actix_web::{web, Error, HttpMessage, HttpRequest, ResponseError};
 use futures_util::FutureExt;
 
 use crate::config::Config;
-use crate::error::{ApiError, Problem};
-use crate::messages::Lang;
-use crate::preferences::language;
+use crate::error::ApiError;
+use crate::preferences::Lang;
+use crate::problem::Problem;
 use crate::session;
 
 /// Where the routed request is kept for the error paths below. actix panics if an
@@ -91,7 +91,7 @@ fn localise(mut res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         let challenge = format!(r#"Cookie realm="stampcard", cookie-name="{cookie}""#);
         res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_str(&challenge).expect("ASCII"));
     }
-    let lang = language(res.request());
+    let lang = Lang::of(res.request());
     let ours = res.response().extensions().get::<Problem>().cloned();
     let problem = match ours {
         Some(_) if lang == Lang::En => return res,

@@ -4,7 +4,10 @@
 //! several instances draining one outbox never send a message twice.
 
 use chrono::{DateTime, Duration, Utc};
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -16,7 +19,11 @@ pub const GIVE_UP_AFTER: Duration = Duration::hours(1);
 const MAX_BACKOFF_SECONDS: i64 = 60;
 
 /// What a message is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow, strum::IntoStaticStr, strum::EnumString, strum::Display,
+)]
+#[diesel(sql_type = Text)]
+#[strum(serialize_all = "snake_case")]
 pub enum Kind {
     /// A password reset link, to an email address.
     PasswordReset,
@@ -24,28 +31,45 @@ pub enum Kind {
     PhoneCode,
 }
 
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PasswordReset => "password_reset",
-            Self::PhoneCode => "phone_code",
-        }
-    }
+text_enum!(Kind);
 
-    fn parse(text: &str) -> Option<Self> {
-        [Self::PasswordReset, Self::PhoneCode].into_iter().find(|k| k.as_str() == text)
-    }
+/// Where a message is in its life.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    AsExpression,
+    FromSqlRow,
+    clap::ValueEnum,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
+#[diesel(sql_type = Text)]
+#[strum(serialize_all = "snake_case")]
+pub enum State {
+    /// Waiting to be sent (again).
+    Pending,
+    Sent,
+    /// There turned out to be nothing to send (see the row's `last_error` for why).
+    Skipped,
+    /// Given up after an hour of failures.
+    Failed,
 }
+
+text_enum!(State);
 
 /// A message as a worker (or an operator) sees it.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = outbox, check_for_backend(diesel::pg::Pg))]
 pub struct Message {
     pub id: i64,
-    pub kind: String,
+    pub kind: Kind,
     pub recipient: String,
     pub reference: Option<Uuid>,
-    pub state: String,
+    pub state: State,
     pub created_at: DateTime<Utc>,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
@@ -53,16 +77,10 @@ pub struct Message {
     pub last_error: Option<String>,
 }
 
-impl Message {
-    pub fn kind(&self) -> Option<Kind> {
-        Kind::parse(&self.kind)
-    }
-}
-
 /// Adds a message, in the caller's transaction.
 pub fn enqueue(conn: &mut PgConnection, kind: Kind, recipient: &str, reference: Option<Uuid>) -> Result<(), ApiError> {
     diesel::insert_into(outbox::table)
-        .values((outbox::kind.eq(kind.as_str()), outbox::recipient.eq(recipient), outbox::reference.eq(reference)))
+        .values((outbox::kind.eq(kind), outbox::recipient.eq(recipient), outbox::reference.eq(reference)))
         .execute(conn)?;
     Ok(())
 }
@@ -71,7 +89,7 @@ pub fn enqueue(conn: &mut PgConnection, kind: Kind, recipient: &str, reference: 
 /// skipped, not waited for.
 pub fn next_due(conn: &mut PgConnection) -> Result<Option<Message>, ApiError> {
     Ok(outbox::table
-        .filter(outbox::state.eq("pending"))
+        .filter(outbox::state.eq(State::Pending))
         .filter(outbox::next_attempt_at.le(Utc::now()))
         .order((outbox::next_attempt_at, outbox::id))
         .select(Message::as_select())
@@ -85,7 +103,7 @@ pub fn next_due(conn: &mut PgConnection) -> Result<Option<Message>, ApiError> {
 pub fn finish(conn: &mut PgConnection, id: i64, sent: bool, note: Option<&str>) -> Result<(), ApiError> {
     diesel::update(outbox::table.find(id))
         .set((
-            outbox::state.eq(if sent { "sent" } else { "skipped" }),
+            outbox::state.eq(if sent { State::Sent } else { State::Skipped }),
             outbox::finished_at.eq(Utc::now()),
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::last_error.eq(note),
@@ -105,7 +123,7 @@ pub fn record_failure(conn: &mut PgConnection, message: &Message, error: &str) -
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::next_attempt_at.eq(now + pause),
             outbox::last_error.eq(error),
-            outbox::state.eq(if give_up { "failed" } else { "pending" }),
+            outbox::state.eq(if give_up { State::Failed } else { State::Pending }),
             outbox::finished_at.eq(give_up.then_some(now)),
         ))
         .execute(conn)?;
@@ -116,8 +134,8 @@ pub fn record_failure(conn: &mut PgConnection, message: &Message, error: &str) -
 /// [`lock_recipient`], so that two workers cannot both see room for one more.
 pub fn sent_in_last_hour(conn: &mut PgConnection, kind: Kind, recipient: &str) -> Result<i64, ApiError> {
     Ok(outbox::table
-        .filter(outbox::state.eq("sent"))
-        .filter(outbox::kind.eq(kind.as_str()))
+        .filter(outbox::state.eq(State::Sent))
+        .filter(outbox::kind.eq(kind))
         .filter(outbox::recipient.eq(recipient))
         .filter(outbox::finished_at.gt(Utc::now() - Duration::hours(1)))
         .count()
@@ -131,26 +149,26 @@ pub fn lock_recipient(conn: &mut PgConnection, recipient: &str) -> Result<(), Ap
 
 /// Messages waiting to be sent, and given up.
 pub fn backlog(conn: &mut PgConnection) -> Result<(i64, i64), ApiError> {
-    let count = |conn: &mut PgConnection, state: &str| -> Result<i64, ApiError> {
-        Ok(outbox::table.filter(outbox::state.eq(state.to_owned())).count().get_result(conn)?)
+    let count = |conn: &mut PgConnection, state: State| -> Result<i64, ApiError> {
+        Ok(outbox::table.filter(outbox::state.eq(state)).count().get_result(conn)?)
     };
-    Ok((count(conn, "pending")?, count(conn, "failed")?))
+    Ok((count(conn, State::Pending)?, count(conn, State::Failed)?))
 }
 
 /// The latest messages, newest first, of a state (or any), for `stampcard outbox list`.
-pub fn list(conn: &mut PgConnection, state: Option<&str>, limit: i64) -> Result<Vec<Message>, ApiError> {
+pub fn list(conn: &mut PgConnection, state: Option<State>, limit: i64) -> Result<Vec<Message>, ApiError> {
     let mut query = outbox::table.select(Message::as_select()).order(outbox::id.desc()).limit(limit).into_boxed();
     if let Some(state) = state {
-        query = query.filter(outbox::state.eq(state.to_owned()));
+        query = query.filter(outbox::state.eq(state));
     }
     Ok(query.load(conn)?)
 }
 
 /// Puts failed messages (one, or all) back in the queue, due now; returns how many.
 pub fn retry(conn: &mut PgConnection, id: Option<i64>) -> Result<usize, ApiError> {
-    let failed = outbox::table.filter(outbox::state.eq("failed"));
+    let failed = outbox::table.filter(outbox::state.eq(State::Failed));
     let changes = (
-        outbox::state.eq("pending"),
+        outbox::state.eq(State::Pending),
         outbox::next_attempt_at.eq(Utc::now()),
         outbox::finished_at.eq(None::<DateTime<Utc>>),
         // Counted again from now: a retried message gets another hour.
@@ -166,7 +184,7 @@ pub fn retry(conn: &mut PgConnection, id: Option<i64>) -> Result<usize, ApiError
 pub fn purge(conn: &mut PgConnection) -> Result<usize, ApiError> {
     Ok(diesel::delete(
         outbox::table
-            .filter(outbox::state.ne("pending"))
+            .filter(outbox::state.ne(State::Pending))
             .filter(outbox::finished_at.lt(Utc::now() - Duration::days(7))),
     )
     .execute(conn)?)

@@ -10,8 +10,9 @@ use diesel::sql_types::{Bool, Text, Uuid as SqlUuid};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::error::{retry_after_secs, ApiError, Unique};
+use crate::error::{ApiError, Unique};
 use crate::models::user::User;
+use crate::problem::retry_after_secs;
 use crate::schema::{phone_verifications, users};
 
 /// How long a code may be typed after it was sent.
@@ -40,23 +41,18 @@ impl PhoneHolders {
         }
     }
 
-    /// 409 `phone_taken` when another user holds `phone` by this rule. Runs in the caller's
-    /// transaction, under a lock per number, so that two users listing one number at the same
+    /// Whether another user holds `phone` by this rule. Runs in the caller's transaction, under
+    /// a lock per number (held until it ends), so that two users listing one number at the same
     /// moment cannot both see it free.
-    pub fn ensure_free(self, conn: &mut PgConnection, phone: &str, user_id: Uuid) -> Result<(), ApiError> {
+    pub fn is_taken(self, conn: &mut PgConnection, phone: &str, user_id: Uuid) -> Result<bool, ApiError> {
         lock_number(conn, phone)?;
         let others = users::table.filter(users::phone.eq(phone)).filter(users::id.ne(user_id));
-        let taken = match self {
+        Ok(match self {
             Self::One => diesel::select(diesel::dsl::exists(others)).get_result::<bool>(conn)?,
             Self::VerifiedTakes => {
                 diesel::select(diesel::dsl::exists(others.filter(users::phone_verified))).get_result::<bool>(conn)?
             }
-        };
-        if taken {
-            Err(ApiError::Taken(Unique::Phone))
-        } else {
-            Ok(())
-        }
+        })
     }
 }
 
@@ -185,7 +181,7 @@ pub fn confirm_code(
             .optional()
             .map_err(|e| match &e {
                 diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-                    ApiError::Taken(Unique::Phone)
+                    ApiError::Taken(vec![Unique::Phone])
                 }
                 _ => e.into(),
             })?;

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::codes::EndReason;
 use crate::error::ApiError;
 use crate::models::page::{Cursor, Page};
 use crate::models::statement::{Bind, Statement};
@@ -203,8 +204,52 @@ impl Session {
         Ok(Page::from_rows(rows, limit, |s| Cursor::from_time_and_id(s.created_at, s.id)))
     }
 
+    /// Deletes every session of a user whom an admin deactivated, remembering why they ended
+    /// (see [`ended_reasons`]); a reactivation forgets it again ([`forget_endings`]).
+    pub fn end_for_deactivation(conn: &mut PgConnection, user_id: Uuid) -> Result<usize, ApiError> {
+        Ok(Statement::new(
+            "WITH gone AS (DELETE FROM sessions WHERE user_id = $1 RETURNING key_hash, user_id, expires_at) \
+             INSERT INTO ended_sessions (key_hash, user_id, reason, expires_at) \
+             SELECT key_hash, user_id, 'account_deactivated', expires_at FROM gone ON CONFLICT DO NOTHING",
+        )
+        .bind(Bind::Uuid(user_id))
+        .execute(conn)?)
+    }
+
+    /// Forgets why the user's sessions ended (the account is active again).
+    pub fn forget_endings(conn: &mut PgConnection, user_id: Uuid) -> Result<(), ApiError> {
+        Statement::new("DELETE FROM ended_sessions WHERE user_id = $1").bind(Bind::Uuid(user_id)).execute(conn)?;
+        Ok(())
+    }
+
+    /// Why the sessions of these key hashes ended, for those that an admin's deactivation ended.
+    pub fn ended_reasons(
+        conn: &mut PgConnection,
+        key_hashes: &[Vec<u8>],
+    ) -> Result<Vec<(Vec<u8>, EndReason)>, ApiError> {
+        #[derive(QueryableByName)]
+        struct Ended {
+            #[diesel(sql_type = diesel::sql_types::Bytea)]
+            key_hash: Vec<u8>,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            reason: String,
+        }
+        let rows: Vec<Ended> = Statement::new(
+            "SELECT key_hash, reason FROM ended_sessions WHERE key_hash = ANY($1) AND expires_at > now()",
+        )
+        .bind(Bind::Bytes(key_hashes.to_vec()))
+        .load(conn)?;
+        // The table's CHECK allows no other reason.
+        Ok(rows
+            .into_iter()
+            .filter(|e| e.reason == "account_deactivated")
+            .map(|e| (e.key_hash, EndReason::AccountDeactivated))
+            .collect())
+    }
+
     /// Removes expired sessions; returns how many.
     pub fn purge_expired(conn: &mut PgConnection) -> Result<usize, ApiError> {
-        Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(Utc::now()))).execute(conn)?)
+        let ended = Statement::new("DELETE FROM ended_sessions WHERE expires_at <= now()").execute(conn)?;
+        Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(Utc::now()))).execute(conn)? + ended)
     }
 }

@@ -7,7 +7,7 @@
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, Integer, Text, Untyped, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Bytea, Integer, Text, Untyped, Uuid as SqlUuid};
 use diesel::{PgConnection, QueryResult, RunQueryDsl};
 use uuid::Uuid;
 
@@ -18,6 +18,7 @@ pub enum Bind {
     Uuids(Vec<Uuid>),
     Text(String),
     Int(i32),
+    Bytes(Vec<Vec<u8>>),
 }
 
 /// SQL with `$1`, `$2`, ... placeholders and their values; load rows with `QueryableByName`.
@@ -53,6 +54,7 @@ impl QueryFragment<Pg> for Statement {
                 Bind::Uuids(value) => out.push_bind_param::<Array<SqlUuid>, _>(value)?,
                 Bind::Text(value) => out.push_bind_param::<Text, _>(value)?,
                 Bind::Int(value) => out.push_bind_param::<Integer, _>(value)?,
+                Bind::Bytes(value) => out.push_bind_param::<Array<Bytea>, _>(value)?,
             }
             rest = &rest[at + 1 + digits..];
         }

@@ -23,8 +23,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 use sha2::{Digest, Sha256};
 
-use crate::error::{retry_after_secs, ApiError};
+use crate::error::ApiError;
 use crate::models::statement::{Bind, Statement};
+use crate::problem::retry_after_secs;
 use crate::schema::{login_failures, login_throttles};
 
 pub const ACCOUNT_FAILURES_BEFORE_LOCK: i32 = 10;

@@ -6,12 +6,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use std::io::Write;
-
-use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::deserialize::FromSqlRow;
 use diesel::expression::AsExpression;
-use diesel::pg::{Pg, PgValue};
-use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::error::{ApiError, Unique};
@@ -19,58 +15,42 @@ use crate::models::page::{Cursor, Page};
 pub use crate::models::phone::PhoneHolders;
 use crate::schema::users;
 
-/// What an account may do. Stored as text, checked by the database (a `CHECK`); a value the
-/// type does not know is an error when read, never a silent customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, AsExpression, FromSqlRow, clap::ValueEnum)]
+/// What an account may do. Stored as text, checked by the database (a `CHECK`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    AsExpression,
+    FromSqlRow,
+    clap::ValueEnum,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+    strum::VariantArray,
+)]
 #[diesel(sql_type = Text)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Role {
     Customer,
     Staff,
     Admin,
 }
 
+text_enum!(Role);
+
 impl Role {
     pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "customer" => Some(Self::Customer),
-            "staff" => Some(Self::Staff),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Customer => "customer",
-            Self::Staff => "staff",
-            Self::Admin => "admin",
-        }
+        value.parse().ok()
     }
 
     /// Staff and admins serve customers: stamping, reading any card, redeeming for them.
     pub fn is_staff(self) -> bool {
         matches!(self, Self::Staff | Self::Admin)
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ToSql<Text, Pg> for Role {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        out.write_all(self.as_str().as_bytes())?;
-        Ok(IsNull::No)
-    }
-}
-
-impl FromSql<Text, Pg> for Role {
-    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
-        let text = std::str::from_utf8(bytes.as_bytes())?;
-        Self::parse(text).ok_or_else(|| format!("unknown role {text:?}").into())
     }
 }
 
@@ -151,13 +131,16 @@ pub struct ProfileChange {
 }
 
 impl User {
-    /// Stores a new user, if its username, email and phone are free (409 `*_taken`); see
-    /// [`PhoneHolders`] for who else may list the same phone.
+    /// Stores a new user, if its username, email and phone are free (409 naming every one that
+    /// is not); see [`PhoneHolders`] for who else may list the same phone.
     pub fn insert(conn: &mut PgConnection, new: NewUser, holders: PhoneHolders) -> Result<User, ApiError> {
         conn.transaction(|conn| {
-            if let Some(phone) = &new.phone {
-                holders.ensure_free(conn, phone, new.id)?;
-            }
+            let wanted = Wanted {
+                username_key: Some(&new.username_key),
+                email: new.email.as_deref(),
+                phone: new.phone.as_deref(),
+            };
+            wanted.ensure_free(conn, new.id, holders)?;
             diesel::insert_into(users::table)
                 .values(new)
                 .returning(User::as_returning())
@@ -185,8 +168,8 @@ impl User {
         Ok(users::table.filter(users::username_key.eq(key)).select(User::as_select()).first(conn).optional()?)
     }
 
-    /// Changes a user's own profile (username, email, phone). A new phone is unproven, and must
-    /// be free (see [`PhoneHolders`]).
+    /// Changes a user's own profile (username, email, phone): each new value must be free (409
+    /// naming every one that is not); a new phone is unproven.
     pub fn update_profile(
         conn: &mut PgConnection,
         id: Uuid,
@@ -194,16 +177,19 @@ impl User {
         holders: PhoneHolders,
     ) -> Result<User, ApiError> {
         conn.transaction(|conn| {
-            match &change.phone {
-                Some(Some(phone)) => {
-                    let current = users::table.find(id).select(users::phone).first::<Option<String>>(conn)?;
-                    if current.as_deref() != Some(phone) {
-                        holders.ensure_free(conn, phone, id)?;
-                        change.phone_verified = Some(false);
-                    }
-                }
-                Some(None) => change.phone_verified = Some(false),
-                None => {}
+            let current = users::table.find(id).select(users::phone).first::<Option<String>>(conn)?;
+            let new_phone = match &change.phone {
+                Some(Some(phone)) if current.as_deref() != Some(phone.as_str()) => Some(phone.as_str()),
+                _ => None,
+            };
+            let wanted = Wanted {
+                username_key: change.username_key.as_deref(),
+                email: change.email.as_ref().and_then(Option::as_deref),
+                phone: new_phone,
+            };
+            wanted.ensure_free(conn, id, holders)?;
+            if new_phone.is_some() || change.phone == Some(None) {
+                change.phone_verified = Some(false);
             }
             Self::update(conn, id, change)
         })
@@ -250,8 +236,12 @@ impl User {
             }
             let change = ProfileChange { role, is_active, ..ProfileChange::default() };
             let user = User::update(conn, id, change)?;
-            if is_active == Some(false) {
-                crate::models::session::Session::delete_all_for_user(conn, id, None)?;
+            match is_active {
+                Some(false) => {
+                    crate::models::session::Session::end_for_deactivation(conn, id)?;
+                }
+                Some(true) => crate::models::session::Session::forget_endings(conn, id)?,
+                None => {}
             }
             Ok(user)
         })
@@ -290,6 +280,45 @@ impl User {
     }
 }
 
+/// The unique values an account wants to have.
+struct Wanted<'a> {
+    username_key: Option<&'a str>,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+}
+
+impl Wanted<'_> {
+    /// 409 naming every value that another account (not `id`) holds. The unique indexes stay
+    /// the authority (two accounts racing for a name end with one of them `taken`); this names
+    /// all of a request's conflicts at once, so that a client fixes them in one go.
+    fn ensure_free(&self, conn: &mut PgConnection, id: Uuid, holders: PhoneHolders) -> Result<(), ApiError> {
+        use diesel::dsl::{exists, sql};
+        let others = || users::table.filter(users::id.ne(id));
+        let mut taken = Vec::new();
+        if let Some(key) = self.username_key {
+            if diesel::select(exists(others().filter(users::username_key.eq(key)))).get_result(conn)? {
+                taken.push(Unique::Username);
+            }
+        }
+        if let Some(email) = self.email {
+            let same = sql::<diesel::sql_types::Bool>("lower(email) = lower(").bind::<Text, _>(email).sql(")");
+            if diesel::select(exists(others().filter(same))).get_result(conn)? {
+                taken.push(Unique::Email);
+            }
+        }
+        if let Some(phone) = self.phone {
+            if holders.is_taken(conn, phone, id)? {
+                taken.push(Unique::Phone);
+            }
+        }
+        if taken.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Taken(taken))
+        }
+    }
+}
+
 fn like_prefix(prefix: &str) -> String {
     let escaped = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("{escaped}%")
@@ -299,9 +328,9 @@ fn like_prefix(prefix: &str) -> String {
 fn taken(err: DieselError) -> ApiError {
     if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &err {
         match info.constraint_name() {
-            Some("users_username_key") => return ApiError::Taken(Unique::Username),
-            Some("users_email_key") => return ApiError::Taken(Unique::Email),
-            Some("users_verified_phone_key") => return ApiError::Taken(Unique::Phone),
+            Some("users_username_key") => return ApiError::Taken(vec![Unique::Username]),
+            Some("users_email_key") => return ApiError::Taken(vec![Unique::Email]),
+            Some("users_verified_phone_key") => return ApiError::Taken(vec![Unique::Phone]),
             _ => {}
         }
     }

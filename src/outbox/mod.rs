@@ -76,7 +76,7 @@ impl Outbox {
         if transport || self.inner.dev {
             Ok(())
         } else {
-            Err(ApiError::Unavailable(format!("no transport for {} messages is configured", kind.as_str())))
+            Err(ApiError::Unavailable(format!("no transport for {kind} messages is configured")))
         }
     }
 

@@ -127,10 +127,9 @@ fn deliver_next(outbox: &Outbox, conn: &mut PgConnection) -> Result<bool, ApiErr
 }
 
 fn deliver(outbox: &Outbox, conn: &mut PgConnection, message: &Message) -> Result<(), Failure> {
-    match message.kind() {
-        Some(Kind::PasswordReset) => send_reset(outbox, conn, message),
-        Some(Kind::PhoneCode) => send_code(outbox, conn, message),
-        None => Ok(outbox::finish(conn, message.id, false, Some("unknown kind"))?),
+    match message.kind {
+        Kind::PasswordReset => send_reset(outbox, conn, message),
+        Kind::PhoneCode => send_code(outbox, conn, message),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Every route of the service, registered in one place.
 
 mod admin;
+pub mod metrics;
 mod ops;
 mod password_resets;
 mod phone_verification;

@@ -4,20 +4,19 @@
 //! belongs to an active user: all it does is write one outbox row. The worker decides whether
 //! a mail goes out (`outbox::worker`), out of the request's sight.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 use validator::{Validate, ValidationErrors};
 
 use crate::auth::attempts::Attempts;
-use crate::auth::client_ip::client_ip;
+use crate::auth::client_ip::ClientIp;
 use crate::auth::password::Passwords;
 use crate::auth::password_rules;
-use crate::config::Config;
 use crate::db::Db;
 use crate::error::{field_code, ApiError};
 use crate::extract::ApiJson;
-use crate::fields::{self, present, FieldErrors};
+use crate::fields::{self, FieldErrors};
 use crate::models::outbox::{self, Kind};
 use crate::models::reset;
 use crate::models::session::Session;
@@ -69,7 +68,7 @@ pub struct ResetConfirmation {
 impl Validate for ResetConfirmation {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = FieldErrors::default();
-        errors.required("token", self.token.as_deref(), present);
+        errors.present("token", self.token.as_deref());
         errors.required("new_password", self.new_password.as_deref(), |p| password_rules::check(p, ""));
         errors.finish()
     }
@@ -79,15 +78,14 @@ impl Validate for ResetConfirmation {
 /// the account; no login. A token that is unknown, used or expired is 422 `invalid_token`,
 /// and counts as a failed attempt of the client's address.
 pub async fn confirm(
-    req: HttpRequest,
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
     attempts: web::Data<Attempts>,
-    config: web::Data<Config>,
+    ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<ResetConfirmation>,
 ) -> Result<HttpResponse, ApiError> {
     let (token, new_password) = (body.token.unwrap_or_default(), body.new_password.unwrap_or_default());
-    let claim = attempts.claim_address(&db, client_ip(&req, &config.trusted_proxies.0)).await?;
+    let claim = attempts.claim_address(&db, ip).await?;
     // A token that cannot be good costs no bcrypt work (nor does a burst of them).
     let checked = token.clone();
     if !plausible_token(&token) || !db.run(move |conn| reset::is_valid(conn, &checked)).await? {

@@ -8,8 +8,7 @@ use validator::Validate;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::messages::Lang;
-use crate::preferences::{language, Preferences, Theme};
+use crate::preferences::{Lang, Preferences, Theme};
 
 fn body(language: Lang, theme: Theme) -> serde_json::Value {
     json!({"language": language, "theme": theme})
@@ -18,7 +17,7 @@ fn body(language: Lang, theme: Theme) -> serde_json::Value {
 /// `GET /api/v1/preferences`: from the cookie, else `Accept-Language`, else en/light.
 pub async fn get(req: HttpRequest) -> HttpResponse {
     let theme = Preferences::from_cookie(&req).and_then(|p| p.theme).unwrap_or_default();
-    HttpResponse::Ok().json(body(language(&req), theme))
+    HttpResponse::Ok().json(body(Lang::of(&req), theme))
 }
 
 #[derive(Debug, Default, Deserialize, Validate)]

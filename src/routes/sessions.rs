@@ -7,7 +7,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::attempts::{Attempt, Attempts};
-use crate::auth::client_ip::client_ip;
+use crate::auth::client_ip::ClientIp;
 use crate::auth::next_path::safe_next;
 use crate::auth::password::{self, Passwords, Verdict};
 use crate::config::Config;
@@ -44,13 +44,13 @@ pub async fn login(
     passwords: web::Data<Passwords>,
     attempts: web::Data<Attempts>,
     config: web::Data<Config>,
+    ClientIp(ip): ClientIp,
     query: web::Query<NextQuery>,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<HttpResponse, ApiError> {
     let remember = body.remember;
     let given = body.password.unwrap_or_default();
     let key = username_key(&normalise_username(body.username.as_deref().unwrap_or_default()));
-    let ip = client_ip(&req, &config.trusted_proxies.0);
     let attempt = Attempt::new(&key, ip);
     let (claim, user) = attempts.claim(&db, &attempt, move |conn| User::find_by_username_key(conn, &key)).await?;
     // An inactive account is checked against the dummy hash, like an unknown one: its right
@@ -122,7 +122,7 @@ pub async fn revoke(
     }
     if id == current.session.id {
         // Revoking the session in use is a logout: make sure the cookie goes too.
-        session::end(&req);
+        session::log_out(&req);
     }
     Ok(HttpResponse::NoContent().finish())
 }

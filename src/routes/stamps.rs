@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use validator::{Validate, ValidationError};
 
@@ -11,7 +11,7 @@ use crate::codes::FieldCode;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::extract::parse;
+use crate::extract::{parse, present};
 use crate::fields::{self, parse_phone, Phone};
 use crate::idempotency::{Idempotent, REPLAYED};
 use crate::metrics::Metrics;
@@ -39,10 +39,6 @@ pub struct StampRequest {
     #[serde(default, deserialize_with = "present")]
     #[validate(custom(function = "valid_count"))]
     count: Option<Value>,
-}
-
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
 }
 
 /// 1..=10 stamps at a time: a whole JSON number (`2.0` is one too, as in JSON Schema).

@@ -5,20 +5,40 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use validator::{Validate, ValidationErrors};
 
-use crate::accounts::{ProfilePatch, Signup};
+use crate::accounts::{check_new_account, new_user};
 use crate::auth::attempts::{Attempt, Attempts};
-use crate::auth::client_ip::client_ip;
+use crate::auth::client_ip::ClientIp;
 use crate::auth::password::Passwords;
 use crate::auth::password_rules;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{field_code, ApiError};
-use crate::extract::ApiJson;
-use crate::fields::{present, FieldErrors};
+use crate::extract::{present, ApiJson};
+use crate::fields::{self, normalise_username, username_key, FieldErrors, Phone};
 use crate::models::reset;
 use crate::models::session::Session;
-use crate::models::user::{PhoneHolders, Role, User, UserView};
+use crate::models::user::{PhoneHolders, ProfileChange, Role, User, UserView};
 use crate::session::{self, CurrentUser};
+
+/// `POST /api/v1/users`. A `role` in the body is ignored: there is no field for it.
+#[derive(Debug, Default, Deserialize)]
+pub struct Signup {
+    username: Option<String>,
+    password: Option<String>,
+    email: Option<String>,
+    phone: Option<Phone>,
+}
+
+impl Validate for Signup {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        check_new_account(
+            self.username.as_deref(),
+            self.password.as_deref(),
+            self.email.as_deref(),
+            self.phone.as_ref(),
+        )
+    }
+}
 
 /// `POST /api/v1/users`: creates a customer and logs them in.
 pub async fn signup(
@@ -26,19 +46,55 @@ pub async fn signup(
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
     config: web::Data<Config>,
+    ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<Signup>,
 ) -> Result<HttpResponse, ApiError> {
     let hash = passwords.hash(passwords.reserve()?, body.password.clone().unwrap_or_default()).await?;
-    let new_user = body.into_new_user(hash, Role::Customer);
+    let new_user =
+        new_user(&body.username.unwrap_or_default(), body.email.as_deref(), body.phone, hash, Role::Customer);
     let holders = PhoneHolders::from_setting(config.require_verified_phone);
     let user = db.run(move |conn| User::insert(conn, new_user, holders)).await?;
-    session::log_in(&req, &config, user.id, false, client_ip(&req, &config.trusted_proxies.0))?;
+    session::log_in(&req, &config, user.id, false, ip)?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, "/api/v1/users/me")).json(UserView::from(&user)))
 }
 
 /// `GET /api/v1/users/me`.
 pub async fn me(current: CurrentUser) -> HttpResponse {
     HttpResponse::Ok().json(UserView::from(&current.user))
+}
+
+/// `PATCH /api/v1/users/me`: `username`, `email`, `phone`; JSON `null` clears email or phone.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProfilePatch {
+    username: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    phone: Option<Option<Phone>>,
+}
+
+impl Validate for ProfilePatch {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        // `null` clears email and phone: only a value is checked.
+        let mut errors = FieldErrors::default();
+        errors.optional("username", self.username.as_deref(), fields::validate_username);
+        errors.optional("email", self.email.as_ref().and_then(Option::as_deref), fields::validate_email);
+        errors.optional("phone", self.phone.as_ref().and_then(Option::as_ref), fields::validate_phone);
+        errors.finish()
+    }
+}
+
+impl ProfilePatch {
+    fn into_change(self) -> ProfileChange {
+        let username = self.username.as_deref().map(normalise_username);
+        ProfileChange {
+            username_key: username.as_deref().map(username_key),
+            username,
+            email: self.email.map(|e| e.map(|e| e.trim().to_owned())),
+            phone: self.phone.map(|p| p.and_then(Phone::into_e164)),
+            ..ProfileChange::default()
+        }
+    }
 }
 
 /// `PATCH /api/v1/users/me`.
@@ -68,14 +124,14 @@ pub async fn delete_me(
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
     attempts: web::Data<Attempts>,
-    config: web::Data<Config>,
+    ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<DeleteAccount>,
 ) -> Result<HttpResponse, ApiError> {
-    let attempt = Attempt::new(&current.user.username_key, client_ip(&req, &config.trusted_proxies.0));
+    let attempt = Attempt::new(&current.user.username_key, ip);
     let given = body.password.unwrap_or_default();
     attempts.reauthenticate(attempt, &db, &passwords, given, current.user.password_hash.clone(), None).await?;
     db.run(move |conn| User::delete(conn, current.user.id)).await?;
-    session::end(&req);
+    session::log_out(&req);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -90,7 +146,7 @@ pub struct PasswordChange {
 impl Validate for PasswordChange {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = FieldErrors::default();
-        errors.required("current_password", self.current_password.as_deref(), present);
+        errors.present("current_password", self.current_password.as_deref());
         errors.required("new_password", self.new_password.as_deref(), |p| password_rules::check(p, ""));
         errors.finish()
     }
@@ -105,12 +161,13 @@ pub async fn change_password(
     passwords: web::Data<Passwords>,
     attempts: web::Data<Attempts>,
     config: web::Data<Config>,
+    ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let new_password = body.new_password.unwrap_or_default();
     password_rules::check(&new_password, &current.user.username)
         .map_err(|e| ApiError::field("new_password", field_code(&e)))?;
-    let attempt = Attempt::new(&current.user.username_key, client_ip(&req, &config.trusted_proxies.0));
+    let attempt = Attempt::new(&current.user.username_key, ip);
     let given = body.current_password.unwrap_or_default();
     let hash = attempts
         .reauthenticate(attempt, &db, &passwords, given, current.user.password_hash.clone(), Some(new_password))
@@ -122,7 +179,7 @@ pub async fn change_password(
         // The row lock orders this with any revocation of the session: revoked first, the
         // change is refused; revoked after, the row goes under its new key.
         if !Session::move_key(conn, user_id, session_id, &key_hash)? {
-            return Err(ApiError::Unauthenticated { next: None });
+            return Err(ApiError::Unauthenticated { next: None, reason: None });
         }
         User::set_password_hash(conn, user_id, &hash)?;
         Session::delete_all_for_user(conn, user_id, Some(session_id))?;

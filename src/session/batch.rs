@@ -13,13 +13,22 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
+use crate::codes::EndReason;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::models::session::Session;
 use crate::models::user::User;
 
-/// A live session and its active user, if the key hash has one.
-pub type Row = Option<(Session, User)>;
+/// What a key hash names.
+#[derive(Debug, Clone)]
+pub enum Row {
+    /// A live session and its active user.
+    Live(Box<(Session, User)>),
+    /// A session an admin's deactivation ended.
+    Ended(EndReason),
+    /// Nothing (any more).
+    Unknown,
+}
 
 /// Bounds one query's array parameter; the rest wait for the next round.
 const MAX_BATCH: usize = 256;
@@ -95,13 +104,12 @@ fn drain(db: &Db, queue: &Mutex<Queue>) {
             metrics.session_lookups.inc();
             metrics.session_batch_size.observe(keys.len() as f64);
         }
-        match db.run_here(asked, |conn| Session::find_live_with_users(conn, &keys)) {
-            Ok(rows) => {
-                let by_key: HashMap<&[u8], &(Session, User)> =
-                    rows.iter().map(|row| (row.0.key_hash.as_slice(), row)).collect();
+        match db.run_here(asked, |conn| look_up(conn, &keys)) {
+            Ok(by_key) => {
                 for (key, reply) in keys.iter().zip(replies) {
-                    // A receiver that went away (the client hung up) needs no answer.
-                    let _ = reply.send(Ok(by_key.get(key.as_slice()).map(|&row| row.clone())));
+                    // One key may be in a batch many times (a client's parallel requests). A
+                    // receiver that went away (the client hung up) needs no answer.
+                    let _ = reply.send(Ok(by_key.get(key.as_slice()).cloned().unwrap_or(Row::Unknown)));
                 }
             }
             Err(err) => {
@@ -112,6 +120,20 @@ fn drain(db: &Db, queue: &Mutex<Queue>) {
             }
         }
     }
+}
+
+/// What each key names: one query for the live sessions, and only when some key named none
+/// (a logged-out cookie, a revoked session), a second for why those ended.
+fn look_up(conn: &mut diesel::PgConnection, keys: &[Vec<u8>]) -> Result<HashMap<Vec<u8>, Row>, ApiError> {
+    let mut by_key: HashMap<Vec<u8>, Row> = Session::find_live_with_users(conn, keys)?
+        .into_iter()
+        .map(|(session, user)| (session.key_hash.clone(), Row::Live(Box::new((session, user)))))
+        .collect();
+    let missing: Vec<Vec<u8>> = keys.iter().filter(|k| !by_key.contains_key(k.as_slice())).cloned().collect();
+    if !missing.is_empty() {
+        by_key.extend(Session::ended_reasons(conn, &missing)?.into_iter().map(|(key, why)| (key, Row::Ended(why))));
+    }
+    Ok(by_key)
 }
 
 /// If a lookup panics, its waiters get an error (their senders are dropped) and the next

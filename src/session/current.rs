@@ -57,12 +57,16 @@ impl FromRequest for CurrentUser {
                 let (session, user) = *loaded;
                 Ok(Self { user, session })
             }
-            _ => {
+            found => {
                 // Only a GET can simply be repeated after logging in.
                 let next = (req.method() == Method::GET).then(|| {
                     req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned())
                 });
-                Err(ApiError::Unauthenticated { next })
+                let reason = match found {
+                    Found::Ended(reason) => Some(reason),
+                    _ => None,
+                };
+                Err(ApiError::Unauthenticated { next, reason })
             }
         })
     }

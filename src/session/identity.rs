@@ -28,8 +28,8 @@ pub(super) fn logged_in(req: &HttpRequest) -> Option<Uuid> {
     identity.id().ok()?.parse().ok()
 }
 
-/// Ends this request's session, if it has a user: the row goes and the cookie is cleared.
-/// `false` when there was none.
+/// Ends this request's session, if it has a user: actix-session deletes the row and clears
+/// the cookie. `false` when there was none.
 pub fn log_out(req: &HttpRequest) -> bool {
     match req.get_identity() {
         Ok(identity) => {

@@ -11,7 +11,7 @@
 //! - [`identity`]: actix-identity, which names the logged-in user;
 //! - [`current`]: [`CurrentUser`], the extractor of guarded endpoints.
 //!
-//! This file is what handlers use: log in, renew, end, and the request's [`Found`].
+//! This file is what handlers use: log in, renew, log out, and the request's [`Found`].
 
 mod batch;
 pub mod cookie;
@@ -33,6 +33,7 @@ use actix_web::HttpRequest;
 use chrono::Utc;
 use uuid::Uuid;
 
+use crate::codes::EndReason;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::models::session::{Session, SessionView};
@@ -59,6 +60,9 @@ pub enum Found {
     Anonymous,
     /// A live session and its active user.
     User(Box<(Session, User)>),
+    /// A session that is gone for a reason its holder should be told (the account was
+    /// deactivated); anonymous otherwise.
+    Ended(EndReason),
     /// The database could not be asked (or could not store what the handler changed): the
     /// answer must be 503, since we can tell neither who is calling nor which row to touch.
     Unavailable(String),
@@ -208,9 +212,4 @@ fn remember_for(remember: bool, config: &Config) {
     if remember {
         with(|r| r.remember = Some(config.session_ttl()));
     }
-}
-
-/// Ends the session: actix-session deletes the row and clears the cookie.
-pub fn end(req: &HttpRequest) {
-    req.get_session().purge();
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::batch::SessionLoader;
+use super::batch::{Row, SessionLoader};
 use super::{keys, with, Found};
 use crate::db::Db;
 use crate::error::ApiError;
@@ -75,7 +75,14 @@ impl SessionStore for PgSessionStore {
                 return Ok(None);
             }
         };
-        let Some((session, user)) = found else { return Ok(None) };
+        let (session, user) = match found {
+            Row::Live(live) => *live,
+            Row::Ended(reason) => {
+                with(|r| r.found = Found::Ended(reason));
+                return Ok(None);
+            }
+            Row::Unknown => return Ok(None),
+        };
         let state = HashMap::<String, String>::deserialize(&session.state)
             .map_err(|e| LoadError::Deserialization(anyhow::Error::new(e)))?;
         // Without `session::scope` every request would look anonymous: fail loudly instead.

@@ -70,11 +70,26 @@ async fn deactivation_revokes_every_session_and_blocks_login() {
     let res = admin.patch(&format!("/api/v1/users/{id}"), json!({"is_active": false})).await;
 
     assert_eq!(res.body["is_active"], false);
-    customer.get("/api/v1/users/me").await.assert_problem(401, "unauthenticated");
+    let gone = customer.get("/api/v1/users/me").await;
+    gone.assert_problem(401, "unauthenticated");
+    // The holder of the cookie is told why, so the app can say so instead of a bare login.
+    assert_eq!(gone.body["reason"], "account_deactivated", "{}", gone.text);
     assert_eq!(app.count(&format!("SELECT count(*) FROM sessions WHERE user_id = '{id}'")), 0);
     app.client().login("leaver", PASSWORD).await.assert_problem(401, "invalid_credentials");
     admin.patch(&format!("/api/v1/users/{id}"), json!({"is_active": true})).await;
-    assert_eq!(app.client().login("leaver", PASSWORD).await.status, StatusCode::CREATED);
+    let relogged = app.client();
+    assert_eq!(relogged.login("leaver", PASSWORD).await.status, StatusCode::CREATED);
+    // Reactivated, the old cookie is still no session, and no longer a deactivated one.
+    let old = customer.get("/api/v1/users/me").await;
+    old.assert_problem(401, "unauthenticated");
+    assert!(old.body.get("reason").is_none(), "{}", old.text);
+    // A logout is no deactivation either: its cookie replayed has no reason.
+    let cookie = relogged.cookie();
+    relogged.delete("/api/v1/sessions/current").await;
+    relogged.set_cookie(cookie);
+    let after_logout = relogged.get("/api/v1/users/me").await;
+    after_logout.assert_problem(401, "unauthenticated");
+    assert!(after_logout.body.get("reason").is_none(), "{}", after_logout.text);
 }
 
 #[tokio::test]

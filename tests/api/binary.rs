@@ -78,6 +78,23 @@ async fn the_cli_creates_users_sets_roles_and_purges_expired_sessions() {
     assert_eq!(app.count("SELECT count(*) FROM sessions"), 0);
 }
 
+#[test]
+fn user_create_help_shows_its_own_options_and_the_password_rules() {
+    let help = stampcard().args(["user", "create", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for own in
+        ["--username", "--role", "--phone", "--email", "8 to 72 bytes", "common passwords", "similar to the username"]
+    {
+        assert!(help.contains(own), "{own} missing from:\n{help}");
+    }
+    for server_setting in ["--smtp-url", "--workers", "--bcrypt-cost", "--database-url"] {
+        assert!(!help.contains(server_setting), "{server_setting} in:\n{help}");
+    }
+    // The top-level help still lists every setting.
+    let top = stampcard().arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&top.stdout).contains("--smtp-url"));
+}
+
 #[tokio::test]
 async fn the_cli_refuses_weak_passwords_and_unknown_roles() {
     let url = tokio::task::spawn_blocking(new_database).await.unwrap();
@@ -88,7 +105,9 @@ async fn the_cli_refuses_weak_passwords_and_unknown_roles() {
         .output()
         .unwrap();
     assert!(!weak.status.success());
-    assert!(String::from_utf8_lossy(&weak.stderr).contains("too_common"));
+    // A reason a person can act on, not a code.
+    let said = String::from_utf8_lossy(&weak.stderr);
+    assert!(said.contains("password") && said.contains("too common; choose one that is harder to guess"), "{said}");
     let role = stampcard()
         .args(["user", "create", "--username", "someone", "--role", "owner"])
         .env("DATABASE_URL", &url)

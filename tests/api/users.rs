@@ -73,6 +73,32 @@ async fn usernames_emails_and_phones_are_unique() {
 }
 
 #[tokio::test]
+async fn a_signup_that_takes_several_values_hears_of_every_one() {
+    let app = spawn_app().await;
+    app.client()
+        .post(
+            "/api/v1/users",
+            json!({"username": "minji", "password": PASSWORD, "email": "minji@example.com", "phone": "010-1234-5678"}),
+        )
+        .await;
+
+    let again = app
+        .client()
+        .post(
+            "/api/v1/users",
+            json!({"username": "Minji", "password": PASSWORD, "email": "MINJI@example.com", "phone": "01012345678"}),
+        )
+        .await;
+
+    again.assert_problem(409, "username_taken");
+    let taken =
+        [("email", "taken"), ("phone", "taken"), ("username", "taken")].map(|(f, c)| (f.to_owned(), c.to_owned()));
+    let mut named = again.field_errors();
+    named.sort();
+    assert_eq!(named, taken, "{}", again.text);
+}
+
+#[tokio::test]
 async fn two_parallel_signups_of_one_name_in_different_case_give_exactly_one_account() {
     let app = spawn_app().await;
     let (a, b) = (app.client(), app.client());

@@ -1,32 +1,34 @@
 //! The app under test: the real server on port 0, on its own database, and what a test needs
 //! to arrange and check rows there.
 
-use std::net::TcpListener;
-
-use actix_web::dev::ServerHandle;
+use actix_web::web;
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use rand::RngCore;
 use reqwest::StatusCode;
 use serde_json::json;
 use stampcard::auth::password::Passwords;
 use stampcard::config::Config;
-use stampcard::db::Db;
-use stampcard::metrics::Metrics;
-use stampcard::outbox::{Outbox, Worker};
+use stampcard::outbox::Worker;
 use stampcard::routes::Resource;
-use stampcard::startup::{self, ServerParts};
+use stampcard::startup::{Application, Handle, Options};
 
 use super::client::Client;
 use super::database::new_database;
 use super::PASSWORD;
 
-/// The configuration tests run with: dev mode, cheap bcrypt, one worker, a small pool.
+/// The configuration tests run with: dev mode, cheap bcrypt, one worker, a small pool, both
+/// listeners on free ports.
 pub fn test_config(database_url: &str) -> Config {
     let mut config = Config::for_database(database_url);
     config.dev = Some(true);
     config.bcrypt_cost = 4;
     config.workers = Some(1);
     config.db_pool_size = 8;
+    config.addr = "127.0.0.1:0".into();
+    // For the tests that turn dev mode off.
+    let mut key = vec![0u8; 64];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut key);
+    config.secret_key = Some(stampcard::config::SecretKey(key));
+    config.metrics_addr = Some("127.0.0.1:0".into());
     config
 }
 
@@ -38,7 +40,7 @@ pub struct TestApp {
     pub metrics_address: String,
     /// The app's bcrypt threads, to count the passwords it compared.
     pub passwords: Passwords,
-    handles: [ServerHandle; 2],
+    handle: Handle,
     /// The app's outbox worker; it stops with the app (or [`TestApp::stop_outbox_worker`]).
     deliveries: Option<Worker>,
 }
@@ -54,9 +56,7 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         // The stop commands are sent at once; the server thread finishes them on its own.
-        for handle in &self.handles {
-            drop(handle.stop(false));
-        }
+        drop(self.handle.stop(false));
     }
 }
 
@@ -75,8 +75,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
 pub fn spawn_app_on(database_url: &str, connect_url: &str, customize: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = test_config(connect_url);
     customize(&mut config);
-    let passwords = Passwords::start(config.bcrypt_cost, cores());
-    spawn_app_from(database_url, config, passwords)
+    spawn_app_from(database_url, config, None)
 }
 
 /// Spawns the app with bcrypt threads of the test's own making (a short queue, one thread).
@@ -85,48 +84,24 @@ pub async fn spawn_app_with_passwords(passwords: Passwords, customize: impl FnOn
     let mut config = test_config(&database_url);
     customize(&mut config);
     config.bcrypt_cost = passwords.cost();
-    spawn_app_from(&database_url, config, passwords)
+    spawn_app_from(&database_url, config, Some(passwords))
 }
 
-pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
-}
-
-fn spawn_app_from(database_url: &str, config: Config, passwords: Passwords) -> TestApp {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    let address = format!("http://{}", listener.local_addr().expect("bound"));
-    let db = Db::new(config.database_url.as_deref().expect("a database"), &config);
-    let mut key = vec![0u8; 64];
-    rand::thread_rng().fill_bytes(&mut key);
-    let metrics = Metrics::new();
-    let metrics_listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    let metrics_address = format!("http://{}", metrics_listener.local_addr().expect("bound"));
-    let metrics_server = startup::metrics_server(metrics_listener, metrics.clone(), db.clone(), passwords.clone())
-        .expect("build the metrics server");
-    let outbox = Outbox::new(&config).expect("the outbox's transports");
-    let deliveries = Worker::start(outbox.clone(), config.database_url.clone().expect("a database"));
-    let parts =
-        ServerParts { config, db, passwords: passwords.clone(), metrics, outbox, key, extra_routes: Some(test_routes) };
-    let server = startup::build(listener, parts).expect("build server");
-    let handles = [server.handle(), metrics_server.handle()];
+/// The app as `serve` builds it (plus the test routes), on its own thread and actix system.
+fn spawn_app_from(database_url: &str, config: Config, passwords: Option<Passwords>) -> TestApp {
+    let connect_url = config.database_url.clone().expect("a database");
+    let options = Options { passwords, extra_routes: Some(test_routes) };
+    let mut app = Application::build_with(config, &connect_url, options).expect("build the app");
+    let address = format!("http://{}", app.address());
+    let metrics_address = format!("http://{}", app.metrics_address().expect("a metrics listener"));
+    let (passwords, handle, deliveries) = (app.passwords().clone(), app.handle(), app.take_outbox_worker());
     // Their own thread and actix system, so the servers outlive no test and block none.
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let _ = futures_util::future::join(server, metrics_server).await;
-        })
-    });
-    TestApp {
-        address,
-        database_url: database_url.to_owned(),
-        metrics_address,
-        passwords,
-        handles,
-        deliveries: Some(deliveries),
-    }
+    std::thread::spawn(move || actix_web::rt::System::new().block_on(app.run_until_stopped()));
+    TestApp { address, database_url: database_url.to_owned(), metrics_address, passwords, handle, deliveries }
 }
 
 /// Routes the product does not have, for tests of the machinery around handlers.
-fn test_routes(cfg: &mut actix_web::web::ServiceConfig) {
+fn test_routes(cfg: &mut web::ServiceConfig) {
     async fn panics() -> actix_web::HttpResponse {
         panic!("a handler bug");
     }

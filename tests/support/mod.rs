@@ -10,7 +10,7 @@ mod database;
 pub mod sms;
 pub mod smtp;
 
-pub use app::{cores, spawn_app, spawn_app_on, spawn_app_with, spawn_app_with_passwords, test_config, TestApp};
+pub use app::{spawn_app, spawn_app_on, spawn_app_with, spawn_app_with_passwords, test_config, TestApp};
 pub use binary::{serve, serve_logging, stampcard, wait_ready, Server};
 pub use client::{Client, Res};
 pub use database::{empty_database, new_database};

@@ -9,7 +9,7 @@ use serde_json::json;
 use stampcard::auth::password::Passwords;
 use tokio::io::AsyncWriteExt;
 
-use crate::helpers::{cores, spawn_app_with, spawn_app_with_passwords, TestApp};
+use crate::helpers::{spawn_app_with, spawn_app_with_passwords, TestApp};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -41,7 +41,7 @@ async fn at_cost_12_unknown_users_and_wrong_passwords_take_the_same_time() {
 async fn requests_stay_fast_while_bcrypt_is_busy() {
     let _alone = crate::helpers::timing_sensitive().await;
     // A queue long enough for every login, however slowly this busy machine runs bcrypt.
-    let passwords = Passwords::start_with_max_wait(12, cores(), Duration::from_secs(60));
+    let passwords = Passwords::start_with_max_wait(12, stampcard::config::cores(), Duration::from_secs(60));
     let app = spawn_app_with_passwords(passwords, |_| {}).await;
     let reader = app.customer("reader", None).await;
     let logins: Vec<_> = (0..8).map(|_| app.client()).collect();
