@@ -5,24 +5,13 @@
   readyz_time.py --runs 3 --url http://127.0.0.1:PORT/readyz --log FILE --cwd DIR -- CMD...
 """
 import argparse
-import http.client
 import json
 import signal
 import statistics
 import subprocess
 import time
-import urllib.parse
 
-
-def ready(url):
-    try:
-        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=1)
-        conn.request("GET", url.path)
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        conn.close()
+from stampcard_tools.readyz import ready
 
 
 def main():
@@ -35,14 +24,13 @@ def main():
     ap.add_argument("cmd", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
-    url = urllib.parse.urlsplit(args.url)
     times, exits = [], []
     with open(args.log, "ab") as log:
         for _ in range(args.runs):
             t0 = time.monotonic()
             proc = subprocess.Popen(cmd, cwd=args.cwd, stdout=log, stderr=log)
             try:
-                while not ready(url):
+                while not ready(args.url, timeout=1):
                     if proc.poll() is not None:
                         raise SystemExit(f"serve exited with {proc.returncode} before it was ready")
                     if time.monotonic() - t0 > args.timeout:

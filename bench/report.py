@@ -125,7 +125,7 @@ def s5(parts, connections, s2_check):
     if not os.path.exists(os.path.join(parts, "s5.check.tsv")):
         return None
     out = {"note": S5_NOTE, "haproxy": text(parts, "s5_haproxy_version"),
-           "haproxy_config": "deploy/haproxy.cfg, addresses, paths and log target rewritten by bench/haproxy_cfg.py; "
+           "haproxy_config": "deploy/haproxy.cfg, addresses, paths and log target rewritten by tools/stampcard_tools/haproxy_cfg.py; "
                              "its third server line removed",
            "order": ["s1 haproxy", "s1 direct", "s2 direct", "s2 haproxy"]}
     for key, scen in (("s1_whoami", "s1"), ("s2_stamp", "s2")):

@@ -36,6 +36,8 @@ set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+# tools/ holds the Python shared with the cluster test (stampcard_tools).
+export PYTHONPATH="$ROOT/tools${PYTHONPATH:+:$PYTHONPATH}"
 SECONDS_PER_RUN="${BENCH_SECONDS:-20}"
 WARMUP="${BENCH_WARMUP:-3}"
 CONNS="${BENCH_CONNECTIONS:-64}"
@@ -115,7 +117,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { python3 -m stampcard_tools.ports; }
 
 mkdir -p "$RESULTS_DIR" "$WORK/parts"
 RUN_LOGS="$RESULTS_DIR/last-run"
@@ -175,7 +177,7 @@ start_server() {
     # From the temp dir, so that no .env of the checkout changes the settings.
     (cd "$WORK" && exec "${server_env[@]}" "$BIN" serve >>"$WORK/server.log" 2>&1) &
     SERVER_PID=$!
-    python3 "$BENCH_DIR/wait_ready.py" "$BASE/readyz" 60 "$SERVER_PID" || die "the server did not become ready"
+    python3 -m stampcard_tools.readyz "$BASE/readyz" 60 "$SERVER_PID" || die "the server did not become ready"
 }
 log "starting stampcard serve on $BASE"
 start_server
@@ -345,7 +347,7 @@ python3 "$BENCH_DIR/machine.py" status "$SERVER_PID" >"$WORK/parts/rss.json"
 
 # ---------------------------------------------------------------- S5 two instances
 # A second instance (same binary, settings, environment and database; its own port) and
-# HAProxy in front of both, configured from deploy/haproxy.cfg (bench/haproxy_cfg.py). S1 and
+# HAProxy in front of both, configured from deploy/haproxy.cfg (stampcard_tools.haproxy_cfg). S1 and
 # S2 run through HAProxy and, right next to each, directly against the first instance, so that
 # the ratio does not carry the machine's drift. On 2 cores the instances, HAProxy, PostgreSQL
 # and wrk share the same CPUs: this measures what the proxy and a second instance cost, not
@@ -356,11 +358,11 @@ if [[ "$RUN_S5" == 1 ]]; then
     APP2_PORT=$(free_port)
     (cd "$WORK" && exec "${server_env[@]}" "STAMPCARD_ADDR=127.0.0.1:$APP2_PORT" "$BIN" serve >>"$WORK/server2.log" 2>&1) &
     SERVER2_PID=$!
-    python3 "$BENCH_DIR/wait_ready.py" "http://127.0.0.1:$APP2_PORT/readyz" 60 "$SERVER2_PID" \
+    python3 -m stampcard_tools.readyz "http://127.0.0.1:$APP2_PORT/readyz" 60 "$SERVER2_PID" \
         || die "the second instance did not become ready"
     log "second instance pid $SERVER2_PID on 127.0.0.1:$APP2_PORT"
     HAPROXY_PORT=$(free_port)
-    python3 "$BENCH_DIR/haproxy_cfg.py" "$ROOT/deploy/haproxy.cfg" "$WORK/haproxy.cfg" --tmp "$WORK" \
+    python3 -m stampcard_tools.haproxy_cfg "$ROOT/deploy/haproxy.cfg" "$WORK/haproxy.cfg" --tmp "$WORK" \
         --port "$HAPROXY_PORT" --monitoring-port "$(free_port)" "$APP_PORT" "$APP2_PORT" >/dev/null \
         || die "cannot make HAProxy's configuration from deploy/haproxy.cfg"
     cp "$WORK/haproxy.cfg" "$RUN_LOGS/haproxy.cfg"
@@ -369,7 +371,7 @@ if [[ "$RUN_S5" == 1 ]]; then
     # -db: in the foreground, one process (its threads: one per core), logging to stdout.
     haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 </dev/null &
     HAPROXY_PID=$!
-    python3 "$BENCH_DIR/haproxy_stats.py" "$WORK/haproxy.sock" wait-up 20 || die "HAProxy's health checks did not pass"
+    python3 -m stampcard_tools.haproxy_stats "$WORK/haproxy.sock" wait-up 20 || die "HAProxy's health checks did not pass"
     PROXY="http://127.0.0.1:$HAPROXY_PORT"
     log "HAProxy pid $HAPROXY_PID on $PROXY, both servers UP"
     # The shared key at work: the first instance's session cookie on the second.
@@ -383,7 +385,7 @@ print(c.getresponse().status)' "$APP2_PORT" "$CUSTOMER_COOKIE" >"$WORK/parts/s5_
     wrk -t2 -c"$CONNS" -d"${WARMUP}s" -H "Cookie: stampcard_session=$CUSTOMER_COOKIE" "$PROXY/api/v1/users/me" >/dev/null 2>&1
     CPU_EXTRA=("server2=$SERVER2_PID" "haproxy=$HAPROXY_PID")
     hap_show() { # HAProxy's counters, and how many lines its request log has
-        python3 "$BENCH_DIR/haproxy_stats.py" "$WORK/haproxy.sock" show >"$WORK/parts/$1.haproxy.json"
+        python3 -m stampcard_tools.haproxy_stats "$WORK/haproxy.sock" show >"$WORK/parts/$1.haproxy.json"
         wc -l <"$WORK/haproxy.log" >"$WORK/parts/$1.haproxy_lines"
     }
 

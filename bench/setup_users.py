@@ -7,7 +7,9 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from httpc import Client, session_cookie
+from stampcard_tools.httpc import Jar, request
+
+COOKIE = "stampcard_session"   # the session cookie's name in dev mode
 
 
 def main():
@@ -23,33 +25,34 @@ def main():
         username = f"bench_customer_{n:02d}"
         phone = f"010-2000-{n:04d}"
         for _ in range(20):
-            status, headers, body = Client(args.base).request(
-                "POST", "/api/v1/users", {"username": username, "password": args.customer_password, "phone": phone})
+            jar = Jar()
+            r = request(args.base, "POST", "/api/v1/users", jar=jar, timeout=30,
+                        body={"username": username, "password": args.customer_password, "phone": phone})
             # A busy server (more bcrypt work queued than it can do in a few seconds) says when
             # to come back, as a real client would.
-            if status != 503:
+            if r.status != 503:
                 break
-            time.sleep(float(dict((k.lower(), v) for k, v in headers).get("retry-after", "1")))
-        if status != 201:
-            raise SystemExit(f"signup of {username} answered {status}: {body}")
-        cookie = session_cookie(headers)
+            time.sleep(float(r.header("Retry-After") or "1"))
+        if r.status != 201:
+            raise SystemExit(f"signup of {username} answered {r.status}: {r.json}")
+        cookie = jar.cookies.get(COOKIE)
         if not cookie:
             raise SystemExit(f"signup of {username} set no session cookie")
-        return {"username": username, "phone": phone, "e164": body["phone"], "cookie": cookie}
+        return {"username": username, "phone": phone, "e164": r.json["phone"], "cookie": cookie}
 
     with ThreadPoolExecutor(args.parallel) as pool:
         customers = list(pool.map(signup, range(args.customers)))
 
-    client = Client(args.base)
-    status, headers, body = client.request(
-        "POST", "/api/v1/sessions", {"username": "staff", "password": args.staff_password})
-    if status != 201:
-        raise SystemExit(f"staff login answered {status}: {body}")
-    staff_cookie = session_cookie(headers)
+    jar = Jar()
+    r = request(args.base, "POST", "/api/v1/sessions", jar=jar, timeout=30,
+                body={"username": "staff", "password": args.staff_password})
+    if r.status != 201:
+        raise SystemExit(f"staff login answered {r.status}: {r.json}")
+    staff_cookie = jar.cookies.get(COOKIE)
     for who, cookie, role in (("staff", staff_cookie, "staff"), ("customer 0", customers[0]["cookie"], "customer")):
-        status, _, body = client.request("GET", "/api/v1/users/me", cookie=cookie)
-        if status != 200 or body.get("role") != role:
-            raise SystemExit(f"whoami of {who} answered {status}: {body}")
+        r = request(args.base, "GET", "/api/v1/users/me", jar=Jar({COOKIE: cookie}), timeout=30)
+        if r.status != 200 or (r.json or {}).get("role") != role:
+            raise SystemExit(f"whoami of {who} answered {r.status}: {r.json}")
     json.dump({"staff_cookie": staff_cookie, "customers": customers}, sys.stdout)
 
 

@@ -16,11 +16,10 @@ import time
 import traceback
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import client  # noqa: E402
-from client import Conn, ConnError, Jar, Ledger, Op, request, run_op  # noqa: E402
-from infra import HAProxy, Harness, Instance, LockHolder, haproxy_stats, tail  # noqa: E402
+import client
+from client import Ledger, Op, run_op
+from infra import HAProxy, Harness, Instance, LockHolder, haproxy_stats, tail
+from stampcard_tools.httpc import Conn, ConnError, Jar, request
 
 # Loopback source addresses, so that the client address the server sees is known: HAProxy talks
 # to the instances from 127.0.0.1 (the trusted proxy); the test's clients never use that one.

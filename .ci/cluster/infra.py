@@ -6,25 +6,13 @@ run.sh's trap can end exactly these processes even if this driver dies. All list
 import os
 import shlex
 import signal
-import socket
 import subprocess
-import sys
 import time
 
-import client
-
 # The benchmark's S5 runs the same HAProxy: one rewrite of deploy/haproxy.cfg, one stats reader.
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
-import haproxy_cfg  # noqa: E402
-import haproxy_stats  # noqa: E402
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from stampcard_tools import haproxy_cfg, haproxy_stats
+from stampcard_tools.ports import free_port
+from stampcard_tools.readyz import wait_ready
 
 
 def tail(path, n=30):
@@ -227,22 +215,9 @@ class Instance:
     def alive(self):
         return self.proc is not None and self.proc.alive()
 
-    def ready(self):
-        try:
-            return client.request(self.url, "GET", "/readyz", timeout=2).status == 200
-        except client.ConnError:
-            return False
-
     def wait_ready(self, timeout=30):
         """True once /readyz answers 200; False if the process exits or time runs out."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.alive():
-                return False
-            if self.ready():
-                return True
-            time.sleep(0.1)
-        return False
+        return wait_ready(f"{self.url}/readyz", timeout, alive=self.alive, interval=0.1)
 
     def stop(self):
         """Stops it as systemd would: KillSignal, then SIGKILL after TimeoutStopSec.
@@ -265,7 +240,7 @@ class Instance:
 
 class HAProxy:
     """HAProxy from deploy/haproxy.cfg with only its listen address, server addresses, log target
-    and file paths rewritten (bench/haproxy_cfg.py, shared with the benchmark's S5)."""
+    and file paths rewritten (stampcard_tools.haproxy_cfg, shared with the benchmark's S5)."""
 
     def __init__(self, h, cfg_path, instances):
         self.h = h
@@ -300,20 +275,10 @@ class HAProxy:
 
     def stats(self):
         """{server name: status} from the stats socket (UP, DOWN, MAINT, 'UP 1/2', ...)."""
-        return {row["svname"]: row["status"] for row in haproxy_stats.rows(self.sock)
-                if row["svname"] in self.server_names}
+        return haproxy_stats.statuses(self.sock, self.server_names)
 
     def wait_all_up(self, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                st = self.stats()
-                if st and all(v == "UP" for v in st.values()):
-                    return True, st
-            except OSError:
-                st = None
-            time.sleep(0.2)
-        return False, st
+        return haproxy_stats.wait_up(self.sock, timeout, self.server_names)
 
     def wait_status(self, server, want, timeout=20):
         deadline = time.monotonic() + timeout

@@ -90,7 +90,8 @@ echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknow
 
 # In the background, so that a signal to this script runs the trap at once (bash runs traps
 # only between commands, and `wait` is one it interrupts).
+# tools/ holds the Python shared with the benchmark (stampcard_tools).
 CLUSTER_ROOT="$ROOT" CLUSTER_TMP="$TMP" CLUSTER_PGBIN="$PGBIN" STAMPCARD_BIN="$BIN" \
-    python3 -u "$ROOT/.ci/cluster/cluster.py" &
+    PYTHONPATH="$ROOT/tools${PYTHONPATH:+:$PYTHONPATH}" python3 -u "$ROOT/.ci/cluster/cluster.py" &
 DRIVER_PID=$!
 wait "$DRIVER_PID"

@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
 """HAProxy's configuration for a loopback run, made from the production file.
 
-  haproxy_cfg.py DEPLOY_CFG OUT_CFG --tmp DIR --port PORT --monitoring-port PORT SERVER_PORT...
+  python3 -m stampcard_tools.haproxy_cfg DEPLOY_CFG OUT_CFG --tmp DIR --port PORT \
+      --monitoring-port PORT SERVER_PORT...
 
 Reads deploy/haproxy.cfg and rewrites only what a loopback run needs: the log target (stdout,
 which the caller sends to a file), the chroot and the stats socket (into DIR), the two listen
@@ -10,8 +10,8 @@ timeouts, retries, the forwardfor and keep-alive defaults, per-request logging) 
 production file's. Each rewrite must match exactly as often as expected, so a changed
 production file fails the run loudly rather than being tested or measured half-way.
 
-Both the benchmark's S5 (this script) and the cluster test (.ci/cluster/infra.py imports
-`loopback`) use it. The first len(SERVER_PORT) server lines point at the instances, the rest
+Both the benchmark's S5 (the command line) and the cluster test (tests/cluster/harness/services.py
+imports `loopback`) use it. The first len(SERVER_PORT) server lines point at the instances, the rest
 are removed (the benchmark runs two instances, the production file lists three). Not root: the
 chroot and the user/group lines are dropped, as HAProxy could not apply them.
 """
@@ -70,9 +70,9 @@ def main():
         text, servers = loopback(open(args.deploy_cfg).read(), args.tmp, args.port, args.monitoring_port,
                                  args.server_ports)
     except ValueError as e:
-        sys.exit(f"haproxy_cfg.py: {args.deploy_cfg}: {e}")
+        sys.exit(f"stampcard_tools.haproxy_cfg: {args.deploy_cfg}: {e}")
     with open(args.out_cfg, "w") as f:
-        f.write("# Made by bench/haproxy_cfg.py from %s for the benchmark's S5.\n" % args.deploy_cfg)
+        f.write("# Made by tools/stampcard_tools/haproxy_cfg.py from %s for the benchmark's S5.\n" % args.deploy_cfg)
         f.write(text)
     print(" ".join(servers))
 
