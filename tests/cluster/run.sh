@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# CI: the cluster test. One throwaway PostgreSQL, three `stampcard serve` instances with one
+# The cluster test. One throwaway PostgreSQL, three `stampcard serve` instances with one
 # secret key, HAProxy in front (deploy/haproxy.cfg), all on 127.0.0.1. Checks that they behave
 # as one service (sessions, logout, revocation, the login lockout, Idempotency-Keys, redemptions),
 # then injects faults under load (kill -9, SIGTERM, a PostgreSQL restart, an exhausted pool) and
 # checks that no acknowledged write is lost or doubled. Prints PASS/FAIL/SKIP per check and the
-# figures table; exits 1 if any check failed. docs/operations.md describes it.
+# figures table; exits 1 if any check failed. docs/operations.md describes it; README.md here
+# says how the files are laid out and how to add a scenario. `.ci/run` runs it.
 #
 # Needs: a release binary, the PostgreSQL server binaries, psql, python3 (standard library only)
 # and HAProxy (installed with apt-get when missing and run as root). Run as root in CI: PostgreSQL
@@ -37,7 +38,8 @@ if ! command -v haproxy >/dev/null 2>&1; then
         exit 1
     fi
 fi
-PGBIN="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+# PGBIN, as_pg and pg_stop (PGDATA is set below, so the trap can stop the cluster).
+. "$ROOT/.ci/throwaway_pg.sh"
 [ -x "$PGBIN/initdb" ] || { echo "error: no PostgreSQL server binaries under /usr/lib/postgresql" >&2; exit 1; }
 for tool in psql python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is required" >&2; exit 1; }
@@ -46,6 +48,7 @@ done
 TMP="$(mktemp -d /tmp/stampcard-cluster.XXXXXX)"
 chmod 755 "$TMP"
 mkdir -p "$TMP/pids"
+PGDATA="$TMP/pgdata"   # harness/processes.py's Postgres makes it
 
 # Ends exactly the processes the driver started (their pids are in $TMP/pids), stops the
 # PostgreSQL cluster, removes the temporary directory. Runs however the script ends.
@@ -65,13 +68,7 @@ cleanup() {
             kill -KILL "$pid" 2>/dev/null
         fi
     done
-    if [ -f "$TMP/pgdata/postmaster.pid" ]; then
-        if [ "$(id -u)" = 0 ]; then
-            runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pgdata" -m fast -w stop >/dev/null 2>&1
-        else
-            "$PGBIN/pg_ctl" -D "$TMP/pgdata" -m fast -w stop >/dev/null 2>&1
-        fi
-    fi
+    pg_stop 2>/dev/null
     if [ "${STAMPCARD_CI_KEEP:-0}" = 1 ]; then
         echo "kept $TMP"
     else
@@ -92,6 +89,6 @@ echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknow
 # only between commands, and `wait` is one it interrupts).
 # tools/ holds the Python shared with the benchmark (stampcard_tools).
 CLUSTER_ROOT="$ROOT" CLUSTER_TMP="$TMP" CLUSTER_PGBIN="$PGBIN" STAMPCARD_BIN="$BIN" \
-    PYTHONPATH="$ROOT/tools${PYTHONPATH:+:$PYTHONPATH}" python3 -u "$ROOT/.ci/cluster/cluster.py" &
+    PYTHONPATH="$ROOT/tools${PYTHONPATH:+:$PYTHONPATH}" python3 -u "$ROOT/tests/cluster/main.py" &
 DRIVER_PID=$!
 wait "$DRIVER_PID"

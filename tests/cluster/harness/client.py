@@ -1,4 +1,5 @@
-"""The retrying client of the fault tests: every logical request (an `Op`) with all its attempts.
+"""The clients of the checks: requests sent at the same moment (`at_once`), and the retrying
+client of the fault tests, which keeps every logical request (an `Op`) with all its attempts.
 
 Plain HTTP (connections, cookies, `ConnError`) is stampcard_tools.httpc, shared with the benchmark.
 """
@@ -7,6 +8,33 @@ import threading
 import time
 
 from stampcard_tools.httpc import ConnError
+
+from harness.report import spawn
+
+
+def at_once(conns, send):
+    """Opens every connection, then runs `send(i, conn)` on all of them at the same moment (one
+    thread each, released together), and returns what each returned, in order: a Response, or
+    the ConnError it met."""
+    for conn in conns:
+        conn.open()
+    barrier = threading.Barrier(len(conns))
+    out = [None] * len(conns)
+
+    def go(i):
+        barrier.wait()
+        try:
+            out[i] = send(i, conns[i])
+        except ConnError as e:
+            out[i] = e
+        conns[i].close()
+    threads = [spawn(target=go, args=(i,)) for i in range(len(conns))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
 
 RETRY_BUDGET_S = 15        # a client gives up on a request after this long ...
 MAX_ATTEMPTS = 10          # ... or this many attempts
