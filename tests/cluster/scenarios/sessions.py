@@ -18,6 +18,15 @@ def current(base, jar, source):
     return request(base, "GET", "/api/v1/sessions/current", jar=jar.copy(), source=source)
 
 
+def everywhere(cl, jar, want, what, bad):
+    """Asks for `jar`'s session on every instance and through HAProxy: each answer must be the
+    status `want`; each other answer goes to `bad` as `what` (with {label}: where it was asked)."""
+    for label, base, src in cl.targets():
+        w = current(base, jar, src)
+        if w.status != want:
+            bad.append(what.format(label=label) + f": {w!r}, wanted {want}")
+
+
 @guarded("a session made on one instance works on every other and through HAProxy")
 def check_session_sharing(cl):
     section("sessions, logout and revocation across instances")
@@ -50,10 +59,7 @@ def check_logout(cl):
         d = request(where.url, "DELETE", "/api/v1/sessions/current", jar=jar, source=SRC_DIRECT)
         if d.status != 204:
             bad.append(f"logout on {where.name}: {d!r}")
-        for label, other, osrc in cl.targets():
-            w = current(other, old, osrc)
-            if w.status != 401:
-                bad.append(f"made on {origin}, logged out on {where.name}, replayed on {label}: {w!r}")
+        everywhere(cl, old, 401, f"made on {origin}, logged out on {where.name}, replayed on {{label}}", bad)
     check("a logout on one instance is seen at once by the others", not bad, "; ".join(bad))
 
 
@@ -67,13 +73,8 @@ def check_revocation(cl):
     d = request(B.url, "DELETE", f"/api/v1/sessions/{ry.json['session']['id']}", jar=x, source=SRC_DIRECT)
     if d.status != 204:
         bad.append(f"DELETE /api/v1/sessions/{{id}} on {B.name}: {d!r}")
-    for label, base, src in cl.targets():
-        w = current(base, y, src)
-        if w.status != 401:
-            bad.append(f"revoked session on {label}: {w!r}")
-        w = current(base, x, src)
-        if w.status != 200:
-            bad.append(f"the revoking session on {label}: {w!r}")
+    everywhere(cl, y, 401, "revoked session on {label}", bad)
+    everywhere(cl, x, 200, "the revoking session on {label}", bad)
     # "Log out everywhere else" on one instance.
     _, z1 = cl.login(cl.lb, username, cl.customer_password, SRC_LB)
     _, z2 = cl.login(A.url, username, cl.customer_password, SRC_DIRECT)
@@ -82,9 +83,6 @@ def check_revocation(cl):
     d = request(C.url, "DELETE", "/api/v1/sessions", jar=z1, source=SRC_DIRECT)
     if d.status != 200 or (d.json or {}).get("revoked") != others:
         bad.append(f"DELETE /api/v1/sessions on {C.name}: {d!r} {d.raw[:100]!r}, {others} other live sessions")
-    for label, base, src in cl.targets():
-        for who, jar, want in (("x", x, 401), ("z2", z2, 401), ("z1", z1, 200)):
-            w = current(base, jar, src)
-            if w.status != want:
-                bad.append(f"session {who} on {label} after 'revoke all others': {w!r}, wanted {want}")
+    for who, jar, want in (("x", x, 401), ("z2", z2, 401), ("z1", z1, 200)):
+        everywhere(cl, jar, want, f"session {who} on {{label}} after 'revoke all others'", bad)
     check("a revocation on one instance is seen at once by the others", not bad, "; ".join(bad))
