@@ -4,7 +4,7 @@ with htpasswd from apache2-utils (APR's C bcrypt, `$2y$`). Each verify is one ht
 process; its CPU time (user + sys, from getrusage) is measured, not the wall time, so a busy
 machine slows the figure less. The process's own overhead is taken out by also timing
 verifies at cost 4 (2^8 times less bcrypt work). With --crate-bin, the server's own bcrypt
-(the `bcrypt` crate, through bench/bcrypt_verify.rs) is timed the same way, under
+(the `bcrypt` crate, through bench/rust/bcrypt_verify.rs) is timed the same way, under
 "server_crate". Prints JSON."""
 import argparse
 import json
@@ -70,11 +70,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cost", type=int, default=12)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--crate-bin", help="bench/bcrypt_verify.rs, built (cargo build --release --example bcrypt_verify)")
+    ap.add_argument("--crate-bin", help="bench/rust/bcrypt_verify.rs, built (cargo build --release --example bcrypt_verify)")
     args = ap.parse_args()
     result = measure("htpasswd -vb (apache2-utils, APR bcrypt $2y$)", htpasswd_times, args.cost, args.runs)
     if args.crate_bin:
-        result["server_crate"] = measure("the server's bcrypt crate (bench/bcrypt_verify.rs)",
+        result["server_crate"] = measure("the server's bcrypt crate (bench/rust/bcrypt_verify.rs)",
                                          crate_times(args.crate_bin), args.cost, args.runs)
     print(json.dumps(result))
 

@@ -12,7 +12,7 @@ left first); such lines count as unanswered.
 import json
 import sys
 
-from login_load import pct  # the same nearest-rank percentile as S3/S4's probe
+from percentile import pct  # the same nearest-rank percentile as S3/S4's probe
 
 
 def summary(values):

@@ -16,6 +16,7 @@ import statistics
 import time
 import urllib.parse
 
+from percentile import pct
 
 IDLE_REUSE_S = 4.0  # below the server's keep-alive timeout (5 s)
 
@@ -69,15 +70,6 @@ class Conn:
         if self.writer is not None:
             self.writer.close()
         self.reader = self.writer = None
-
-
-def pct(values, p):
-    """The p-th percentile (nearest rank) of values, or None."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, int(round(p / 100 * len(ordered) + 0.5)) - 1))
-    return ordered[k]
 
 
 async def main(args):

@@ -13,7 +13,6 @@
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
@@ -130,7 +129,7 @@ def status(pid):
 
 
 def checkout():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     commit = run("git", "-C", root, "rev-parse", "--short", "HEAD")
     dirty = run("git", "-C", root, "status", "--porcelain", "--untracked-files=no")
     return {"commit": commit, "uncommitted_changes": bool(dirty)}

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Signs up the customers over HTTP (in parallel: each signup is a bcrypt hash), logs the staff
-user in, and prints {"staff_cookie", "customers": [{"username", "phone", "cookie"}]} as JSON."""
+user in, and prints {"staff_cookie", "customers": [{"username", "phone", "e164", "cookie"}]} as
+JSON. With --lua-dir, also writes the Lua tables wrk's scripts cycle through there: phones.lua
+(`phones = {...}`) and cookies.lua (`cookies = {...}`)."""
 import argparse
 import json
+import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +22,7 @@ def main():
     ap.add_argument("--staff-password", required=True)
     ap.add_argument("--customer-password", required=True)
     ap.add_argument("--parallel", type=int, default=8)
+    ap.add_argument("--lua-dir", help="write phones.lua and cookies.lua here, for bench/wrk/")
     args = ap.parse_args()
 
     def signup(n):
@@ -54,6 +58,10 @@ def main():
         if r.status != 200 or (r.json or {}).get("role") != role:
             raise SystemExit(f"whoami of {who} answered {r.status}: {r.json}")
     json.dump({"staff_cookie": staff_cookie, "customers": customers}, sys.stdout)
+    if args.lua_dir:
+        for table, field in (("phones", "phone"), ("cookies", "cookie")):
+            with open(os.path.join(args.lua_dir, f"{table}.lua"), "w") as f:
+                f.write(f"{table} = {{" + ", ".join('"%s"' % c[field] for c in customers) + "}\n")
 
 
 if __name__ == "__main__":

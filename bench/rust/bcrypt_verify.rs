@@ -1,5 +1,5 @@
 //! The server's own bcrypt (the `bcrypt` crate, as `auth::password` calls it) as a command, so
-//! that `bench/bcrypt_ref.py` can time one verify per process exactly as it times htpasswd.
+//! that `bench/py/bcrypt_ref.py` can time one verify per process exactly as it times htpasswd.
 //!
 //!   bcrypt_verify hash COST PASSWORD   prints a `$2b$` hash
 //!   bcrypt_verify check HASH PASSWORD  exits 0 when the password matches, 1 when not

@@ -1,5 +1,6 @@
 -- S2: staff POST /api/v1/stamps {"phone": ..., "count": 1}, cycling over the customers'
--- phones. `phones` and `cycle` are defined by the files run.sh puts in front of this one.
+-- phones. `phones` and `cycle` are defined by the files run.sh puts in front of this one
+-- (wrk_script in lib/measure.sh).
 function init(args)
    wrk.method = "POST"
    wrk.headers["Content-Type"] = "application/json"
