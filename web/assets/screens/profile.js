@@ -2,7 +2,7 @@
 // /users/me/phone-verification, then .../confirm), password (PUT /users/me/password) and deleting
 // the account (DELETE /users/me, with the password and a plain warning of what goes).
 import { api, ApiError } from '../api.js';
-import { focus, h } from '../dom.js';
+import { fill, focus, h } from '../dom.js';
 import {
   describeError,
   field,
@@ -127,7 +127,8 @@ function phoneVerification() {
       });
     }
 
-    box.replaceChildren(title, status, h('p', { class: 'hint' }, t('phone.why')), codeForm, sendForm);
+    // fill, not replaceChildren: no code form yet is null, which the DOM would print as "null".
+    fill(box, title, status, h('p', { class: 'hint' }, t('phone.why')), codeForm, sendForm);
     if (focusOn === 'code') focus(codeForm?.querySelector('input'));
   }
 
