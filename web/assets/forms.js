@@ -84,7 +84,8 @@ function showFieldErrors(form, items, summary) {
     alert.append(h('p', {}, summary ?? tn('form.fixFields', marked.size)));
     if (leftover.length) alert.append(h('ul', {}, leftover.map((m) => h('li', {}, m))));
   }
-  focus(first ?? alert);
+  if (first) focusField(first);
+  else focus(alert);
 }
 
 /**
@@ -99,6 +100,15 @@ export function showError(form, error, fieldMap = {}) {
   }));
   const placed = items.filter(({ name }) => form.querySelector(`.field[data-field="${CSS.escape(name)}"]`));
   showFieldErrors(form, items, placed.length ? undefined : describeError(error));
+}
+
+/**
+ * Focuses a field in error and brings the whole field into view: the message under the input,
+ * not only the input (on a phone it would stay under the bottom navigation).
+ */
+function focusField(input) {
+  input.focus({ preventScroll: true });
+  input.closest('.field')?.scrollIntoView({ block: 'nearest' });
 }
 
 /**
@@ -129,7 +139,7 @@ export function showFieldError(form, name, text) {
   if (!input) return showAlert(form, text);
   wrapper.querySelector('.field-error').textContent = text;
   input.setAttribute('aria-invalid', 'true');
-  focus(input);
+  focusField(input);
 }
 
 export function showSuccess(form, text) {
@@ -155,7 +165,7 @@ export async function whileBusy(button, fn) {
     button.disabled = false;
     button.removeAttribute('aria-busy');
     if (hadFocus && (document.activeElement === document.body || !document.activeElement)) {
-      button.focus();
+      button.focus({ preventScroll: true }); // not scrolled back: the answer may have been brought into view
     }
   }
 }

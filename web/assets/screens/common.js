@@ -39,8 +39,8 @@ export function moreButton(onclick) {
 
 /**
  * Brings an answer that appeared below the fold (or under the phone's bottom navigation) into
- * view; one already visible stays where it is, so nothing jumps. Its CSS scroll-margin keeps
- * it clear of the header and the navigation.
+ * view; one already visible stays where it is, so nothing jumps. The page's scroll-padding
+ * (styles.css) keeps it clear of the header and the navigation.
  */
 export function reveal(el) {
   const box = el.getBoundingClientRect();
