@@ -13,6 +13,10 @@
 // Speed: each screen is reached once per language and then read four ways in place (a theme is
 // CSS only and a width only layout, so neither changes what is on the screen); logins go
 // through the API; problems are collected and reported together at the end of each test.
+//
+// STAMPCARD_EVERY_SCREEN_SHOTS=1 also photographs every reading, into
+// test-output/screenshots/every-screen/ (for looking at them; docs/screenshots/ has a few).
+import { mkdir } from 'node:fs/promises';
 import {
   ADMIN,
   apiAs,
@@ -34,8 +38,16 @@ const KEYS = Object.keys(messages.en);
 const KEY_PREFIXES = [...new Set(KEYS.map((key) => key.split('.')[0]))];
 // The state of a screen is made at the narrow size (where it is hardest), then read at both.
 const NARROW = { width: 320, height: 568 };
-const SIZES = [NARROW, { width: 390, height: 844 }];
+const WIDE = { width: 390, height: 844 };
+// Each screen four ways, in an order that changes one thing at a time (a resize costs most).
+const WAYS = [
+  { theme: 'light', size: NARROW },
+  { theme: 'dark', size: NARROW },
+  { theme: 'dark', size: WIDE },
+  { theme: 'light', size: WIDE },
+];
 const BRAND = 'stampcard';
+const SHOTS = process.env.STAMPCARD_EVERY_SCREEN_SHOTS === '1' ? new URL('../test-output/screenshots/every-screen/', import.meta.url) : null;
 
 /**
  * Runs in the page: what is wrong with the screen as it is now, as a list of sentences.
@@ -169,27 +181,32 @@ function readerFor(page, lang) {
     },
     async read(screen, { inView = [] } = {}) {
       await page.locator('.skeleton').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {});
-      let first = true;
       const found = new Map(); // problem -> the ways (theme, width) it showed
-      for (const theme of ['light', 'dark']) {
+      let now = { theme: 'light', size: NARROW };
+      for (const [i, way] of WAYS.entries()) {
         // A theme is CSS only; set as the toggle does (the header is inert behind a dialog).
-        await page.evaluate((t) => { document.documentElement.dataset.theme = t; }, theme);
-        for (const size of SIZES) {
-          await page.setViewportSize(size);
-          const problems = await page.evaluate(inspect, {
-            keys: KEYS,
-            prefixes: KEY_PREFIXES,
-            allowed: typed,
-            brand: BRAND,
-            korean: lang === 'ko',
-            inView: first ? inView : [],
-          });
-          first = false;
-          for (const p of problems) found.set(p, [...(found.get(p) ?? []), `${theme} ${size.width} px`]);
+        if (way.theme !== now.theme) await page.evaluate((t) => { document.documentElement.dataset.theme = t; }, way.theme);
+        if (way.size !== now.size) await page.setViewportSize(way.size);
+        now = way;
+        const problems = await page.evaluate(inspect, {
+          keys: KEYS,
+          prefixes: KEY_PREFIXES,
+          allowed: typed,
+          brand: BRAND,
+          korean: lang === 'ko',
+          // Where the screen was when it gave the answer: that answer, and the message of the
+          // field it put the focus in.
+          inView: i === 0 ? [...inView, '.field:focus-within > .field-error:not(:empty)'] : [],
+        });
+        if (SHOTS) {
+          await mkdir(SHOTS, { recursive: true });
+          const file = `${screen.replace(/[^a-z0-9]+/gi, '-')}-${lang}-${way.theme}-${way.size.width}.png`;
+          await page.screenshot({ path: new URL(file, SHOTS).pathname, animations: 'disabled' });
         }
+        for (const p of problems) found.set(p, [...(found.get(p) ?? []), `${way.theme} ${way.size.width} px`]);
       }
       for (const [p, ways] of found) {
-        failures.push(`${screen} [${lang}${ways.length === 4 ? '' : `, ${ways.join(', ')}`}]: ${p}`);
+        failures.push(`${screen} [${lang}${ways.length === WAYS.length ? '' : `, ${ways.join(', ')}`}]: ${p}`);
       }
       await page.evaluate(() => { document.documentElement.dataset.theme = 'light'; });
       await page.setViewportSize(NARROW);
@@ -417,6 +434,7 @@ for (const lang of ['en', 'ko']) {
       await visit(page, '/profile');
       const box = page.locator('#phone-verification');
       await expect(box.locator('#phone-status')).toBeVisible();
+      await box.scrollIntoViewIfNeeded(); // (for the screenshots: the part this state is about)
       await screen.read('profile, an unverified phone');
       await box.locator('#phone-send-form button').click();
       const code = await waitForCode(customer.e164);
@@ -577,7 +595,7 @@ for (const lang of ['en', 'ko']) {
         ko: /^카드에 스탬프 \d+개$/,
       });
       await page.locator('#redeem-for').click();
-      await expect(page.locator('.result-what')).toBeVisible();
+      await expect(page.locator('#redeem-for')).toHaveCount(0);
       await screen.read('the counter, a free coffee redeemed', { inView: ['#result .result-balance'] });
 
       await visit(page, '/sessions');
