@@ -159,7 +159,10 @@ async function sendAsset(req, res, pathname) {
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade']);
-const agent = new http.Agent({ keepAlive: true });
+// A new connection to the API per request: a kept-alive one that the API closes as idle just as
+// the next request goes out is an ECONNRESET, which became a 502 in a test now and then
+// (localhost connections cost next to nothing).
+const agent = new http.Agent({ keepAlive: false });
 
 function proxy(req, res) {
   const headers = {};
@@ -203,6 +206,12 @@ const server = http.createServer(async (req, res) => {
     else res.destroy();
   }
 });
+
+// The same race on the tests' side: Playwright's request contexts reuse a connection for a
+// while, and one closed by Node's default 5 s keep-alive timeout as a request went out was an
+// ECONNRESET. Idle connections stay open longer than any pause in a test.
+server.keepAliveTimeout = 120_000;
+server.headersTimeout = 121_000;
 
 server.listen(Number(PORT), HOST, () => {
   const { port } = server.address();

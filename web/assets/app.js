@@ -71,6 +71,11 @@ async function render({ initial = false, keepFocus = false } = {}) {
   const user = session.user();
   const route = SCREENS[path];
   if (!route) return mount(notFound, { initial, keepFocus });
+  // A deactivated account lands on the login screen, which says so (not on the start page).
+  const deactivated = !user && session.endedBecause() === 'account_deactivated';
+  if (deactivated && path !== '/login' && (path === '/' || route.access !== 'public')) {
+    return navigate('/login', { replace: true });
+  }
   if (route.access === 'guest' && user) return navigate(session.homeFor(user), { replace: true });
   if (path === '/' && user) return navigate(session.homeFor(user), { replace: true });
   if (['user', 'staff', 'admin'].includes(route.access) && !user) {
@@ -105,10 +110,15 @@ function mount(screen, { initial = false, keepFocus = false }) {
   }
 }
 
-// A session that ended anywhere (revoked from another device, expired, account deactivated):
-// to the login screen, and back here afterwards.
-on('unauthenticated', () => {
-  session.clear();
+// A session that ended anywhere (revoked from another device, expired): to the login screen,
+// and back here afterwards. An account an admin deactivated: to the login screen, which says
+// so (no way back: the pages behind it are closed to that account).
+on('unauthenticated', (error) => {
+  session.ended(error);
+  if (session.endedBecause() === 'account_deactivated') {
+    navigate('/login', { replace: true });
+    return;
+  }
   const here = currentPath();
   if (location.pathname === '/login' || location.pathname === '/signup') return;
   shell.notice(t('auth.sessionEnded'), 'warning');

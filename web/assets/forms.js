@@ -1,8 +1,9 @@
-// Form building blocks: labelled fields with a place for the server's message next to each,
-// a form-level alert, and turning an ApiError (problem+json) into those messages.
-import { ApiError, NetworkError } from './api.js';
+// Form building blocks: labelled fields with a place for a message next to each, a form-level
+// alert, and turning an ApiError (problem+json) into those messages (the words: errors.js).
+import { ApiError } from './api.js';
 import { h, uid, focus } from './dom.js';
-import { formatTime, t } from './i18n.js';
+import { describeError, fieldMessage } from './errors.js';
+import { tn } from './i18n.js';
 
 /**
  * A labelled input. `name` is the API field it maps to, so a 422 `errors[].field` lands here.
@@ -56,60 +57,69 @@ export function clearErrors(form) {
 }
 
 /**
- * When to try again, from a Retry-After in seconds: "Try again in 5 s.", or for a longer wait
- * the clock time ("Try again at 21:40 (in 60 min).").
+ * Shows invalid fields: each message next to its field (or, for a field this form does not
+ * have, in a list at the top), and at the top the failure's words (`summary`, by default how
+ * many fields to check); focuses the first field in error, else the alert.
  */
-export function waitText(seconds) {
-  if (seconds === null || seconds === undefined || !(seconds > 0)) return '';
-  if (seconds < 120) return t('error.retryAfter', { seconds });
-  const at = new Date(Date.now() + seconds * 1000).toISOString();
-  return t('error.retryAt', { time: formatTime(at), minutes: Math.ceil(seconds / 60) });
-}
-
-/** The text to show for any failure: the server's `detail`, or our own for no answer. */
-export function describeError(error) {
-  if (error instanceof NetworkError) return t('error.network');
-  if (error instanceof ApiError) {
-    let text = error.problem.detail || error.problem.title || t('error.unexpected');
-    if (error.retryAfter !== null && error.retryAfter > 0) {
-      text += ` ${waitText(error.retryAfter)}`;
-    }
-    return text;
-  }
-  console.error(error);
-  return t('error.unexpected');
-}
-
-/**
- * Shows an error on a form: each `errors[]` entry next to its field (fieldMap renames API fields
- * to the form's), the `detail` (plus any message without a field here) at the top; focuses the
- * first field in error, else the alert.
- */
-export function showError(form, error, fieldMap = {}) {
+function showFieldErrors(form, items, summary) {
   clearErrors(form);
   const alert = form.querySelector('.form-alert');
   const leftover = [];
+  const marked = new Set();
   let first = null;
-  if (error instanceof ApiError) {
-    for (const item of error.fieldErrors) {
-      const name = fieldMap[item.field] ?? item.field;
-      const wrapper = form.querySelector(`.field[data-field="${CSS.escape(name)}"]`);
-      const input = wrapper?.querySelector('input, select, textarea');
-      if (!wrapper || !input) {
-        leftover.push(item.message);
-        continue;
-      }
-      const slot = wrapper.querySelector('.field-error');
-      slot.textContent = slot.textContent ? `${slot.textContent} ${item.message}` : item.message;
-      input.setAttribute('aria-invalid', 'true');
-      first ??= input;
+  for (const { name, message } of items) {
+    const wrapper = form.querySelector(`.field[data-field="${CSS.escape(name)}"]`);
+    const input = wrapper?.querySelector('input, select, textarea');
+    if (!wrapper || !input) {
+      leftover.push(message);
+      continue;
     }
+    const slot = wrapper.querySelector('.field-error');
+    slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
+    input.setAttribute('aria-invalid', 'true');
+    marked.add(name);
+    first ??= input;
   }
   if (alert) {
-    alert.append(h('p', {}, describeError(error)));
+    alert.append(h('p', {}, summary ?? tn('form.fixFields', marked.size)));
     if (leftover.length) alert.append(h('ul', {}, leftover.map((m) => h('li', {}, m))));
   }
-  focus(first ?? alert);
+  if (first) focusField(first);
+  else focus(alert);
+}
+
+/**
+ * Shows a failed request on a form, in the app's words: each `errors[]` entry next to its
+ * field (fieldMap renames API fields to the form's) and at the top how many fields to check;
+ * without invalid fields, what happened at the top.
+ */
+export function showError(form, error, fieldMap = {}) {
+  const items = (error instanceof ApiError ? error.fieldErrors : []).map((item) => ({
+    name: fieldMap[item.field] ?? item.field,
+    message: fieldMessage(item.field, item.code),
+  }));
+  const placed = items.filter(({ name }) => form.querySelector(`.field[data-field="${CSS.escape(name)}"]`));
+  showFieldErrors(form, items, placed.length ? undefined : describeError(error));
+}
+
+/**
+ * Focuses a field in error and brings the whole field into view: the message under the input,
+ * not only the input (on a phone it would stay under the bottom navigation).
+ */
+function focusField(input) {
+  input.focus({ preventScroll: true });
+  input.closest('.field')?.scrollIntoView({ block: 'nearest' });
+}
+
+/**
+ * Before asking the server: every required field that is empty gets its own words next to it
+ * ("Type a username."). Returns whether all of them are filled in.
+ */
+export function checkRequired(form) {
+  const empty = [...form.querySelectorAll('.field input[required]')].filter((input) => !input.value.trim());
+  if (!empty.length) return true;
+  showFieldErrors(form, empty.map((input) => ({ name: input.name, message: fieldMessage(input.name, 'required') })));
+  return false;
 }
 
 /** One message of our own at the top of a form (instead of the server's), focused. */
@@ -129,7 +139,7 @@ export function showFieldError(form, name, text) {
   if (!input) return showAlert(form, text);
   wrapper.querySelector('.field-error').textContent = text;
   input.setAttribute('aria-invalid', 'true');
-  focus(input);
+  focusField(input);
 }
 
 export function showSuccess(form, text) {
@@ -155,7 +165,7 @@ export async function whileBusy(button, fn) {
     button.disabled = false;
     button.removeAttribute('aria-busy');
     if (hadFocus && (document.activeElement === document.body || !document.activeElement)) {
-      button.focus();
+      button.focus({ preventScroll: true }); // not scrolled back: the answer may have been brought into view
     }
   }
 }

@@ -23,10 +23,26 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
 }
 
+/** Whether there is a text for `key` (the app's words for a server code may be missing). */
+export function has(key) {
+  return key in messages[lang] || key in messages.en;
+}
+
 /** By count: `key.one` for exactly 1, `key.other` otherwise (Korean writes both, as it reads best). */
 export function tn(key, count, vars = {}) {
   const form = count === 1 ? 'one' : 'other';
   return t(`${key}.${form}`, { count, ...vars });
+}
+
+/**
+ * tn() for a text with an element in it, where each language puts it elsewhere ("3 stamps on
+ * the card", "카드에 스탬프 3개"): `nodes` fill placeholders with elements; the rest as tn().
+ * Gives a list of strings and elements for h().
+ */
+export function tnParts(key, count, nodes) {
+  const names = Object.keys(nodes).map((name) => `{${name}}`);
+  const text = tn(key, count, Object.fromEntries(Object.keys(nodes).map((name) => [name, `{${name}}`])));
+  return text.split(/(\{\w+\})/).filter(Boolean).map((part) => (names.includes(part) ? nodes[part.slice(1, -1)] : part));
 }
 
 const locales = { en: 'en-GB', ko: 'ko-KR' };

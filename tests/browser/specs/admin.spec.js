@@ -49,6 +49,8 @@ test('an admin finds users, changes a role, deactivates and reactivates', async 
   await customerApi.dispose();
 });
 
+const LAST_ADMIN = 'Not changed: this is the only active admin, and the cafe needs one. Make another user an admin first.';
+
 async function adminRow(page, admin) {
   await logIn(page, admin);
   await page.goto('/admin');
@@ -59,7 +61,7 @@ async function adminRow(page, admin) {
   return row;
 }
 
-test('a 409 last_admin answer is shown on the row, and the role goes back', async ({ person }) => {
+test('a 409 last_admin answer is shown on the row in the app\'s words, and the role goes back', async ({ person }) => {
   const admin = ADMIN();
   const { page } = await person();
   const row = await adminRow(page, admin);
@@ -76,7 +78,7 @@ test('a 409 last_admin answer is shown on the row, and the role goes back', asyn
   );
   await row.getByLabel(`Role of ${admin.username}`, { exact: true }).selectOption('customer');
   await row.getByRole('button', { name: `Set the role of ${admin.username}` }).click();
-  await expect(row.getByRole('alert')).toHaveText(`Not changed: ${detail} Make another user an admin first.`);
+  await expect(row.getByRole('alert')).toHaveText(LAST_ADMIN); // once, without the server's detail
   await expect(row.getByLabel(`Role of ${admin.username}`, { exact: true })).toHaveValue('admin');
 });
 
@@ -97,15 +99,13 @@ test('the last admin cannot demote or deactivate themselves (server: 409 last_ad
     expect(answer.status(), 'the server refuses to demote the last admin').toBe(409);
     const problem = await answer.json();
     expect(problem.code).toBe('last_admin');
-    await expect(alert).toContainText('Not changed:');
-    await expect(alert).toContainText(problem.detail);
-    await expect(alert).toContainText('Make another user an admin first.');
+    await expect(alert).toHaveText(LAST_ADMIN);
     await expect(row.getByLabel(`Role of ${admin.username}`, { exact: true })).toHaveValue('admin');
 
     answer = patched();
     await row.getByRole('button', { name: `Deactivate ${admin.username}` }).click();
     expect((await answer).status(), 'the server refuses to deactivate the last admin').toBe(409);
-    await expect(alert).toContainText('Not changed:');
+    await expect(alert).toHaveText(LAST_ADMIN);
     expect((await api.get('/api/v1/sessions/current')).status()).toBe(200);
   } finally {
     // Should the server have allowed it, put the admin back (CLI) so that other tests still have one.

@@ -160,6 +160,22 @@ test('the counter, after a stamp that makes a reward ready', async ({ person }) 
   await api.dispose();
 });
 
+test('the screen of an account an admin deactivated', async ({ person }) => {
+  const { page } = await customerWith(person, [], 'gone');
+  await expect(page.locator('#card-status')).toBeVisible();
+  // The next request's 401 says why (stood in for: this test is about the screen).
+  await page.route('**/api/v1/stamps', (route) =>
+    route.fulfill({
+      status: 401,
+      contentType: 'application/problem+json',
+      body: JSON.stringify({ type: 'tag:stampcard,2026:problem:unauthenticated', title: 'Authentication required', status: 401, code: 'unauthenticated', reason: 'account_deactivated' }),
+    }),
+  );
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await expect(h1(page)).toHaveText('Your account is deactivated');
+  await everyWay(page, 'deactivated');
+});
+
 test('the admin screen', async ({ person }) => {
   const customer = newCustomer('listed');
   (await signUpByApi(customer)).dispose();

@@ -1,6 +1,7 @@
 // How the app is served: the route list agrees with the app, every route answers the page
 // with its security headers, assets are immutable, unknown paths are 404 (the app's own page
-// for browsers, problem+json for everyone else), and the texts exist in both languages.
+// for browsers, problem+json for everyone else), and the texts exist in both languages, for
+// every code the API answers with too.
 import { readdir, readFile } from 'node:fs/promises';
 import { expect, h1, importWebModule, test } from '../lib.js';
 
@@ -29,6 +30,23 @@ test('English and Korean have the same texts', async () => {
     const placeholders = (s) => (s.match(/\{\w+\}/g) ?? []).sort();
     expect(placeholders(text), key).toEqual(placeholders(messages.en[key]));
   }
+});
+
+test('every problem and field code of the API has the app\'s own words', async ({ request }) => {
+  const spec = await (await request.get('/openapi.yaml')).text();
+  const listed = (text) => [...text.matchAll(/`([a-z]+(?:_[a-z]+)*)`/g)].map((m) => m[1]);
+  // The conventions list the problem codes ("`code` (`malformed_request`, ...)"); the FieldError
+  // schema the field codes.
+  const problems = listed(/`code` \(([^)]*)\)/.exec(spec)?.[1] ?? '');
+  const fields = listed(/FieldError:[^]*?code:[^]*?description: \|([^]*?)\n\s+message:/.exec(spec)?.[1] ?? '');
+  expect(problems).toContain('too_many_attempts');
+  expect(fields).toContain('too_short');
+  // Answers to requests the app never makes this way: its general sentence is right for them.
+  const general = ['method_not_allowed', 'unsupported_media_type'];
+  for (const code of problems.filter((c) => !general.includes(c))) {
+    expect(messages.en, `words for the problem code ${code}`).toHaveProperty([`problem.${code}`]);
+  }
+  for (const code of fields) expect(messages.en, `words for the field code ${code}`).toHaveProperty([`fieldError.${code}`]);
 });
 
 test('index.html refers to assets only under /assets/__ASSETS__/ and has no inline script or style', async () => {

@@ -1,7 +1,7 @@
 // The counter: a double tap stamps once, a retry after a lost answer reuses the submission's
 // Idempotency-Key (and stamps once), a new submission gets a new key; redemption for a customer;
-// errors from the server next to the phone field; all of it usable with the keyboard alone.
-import { apiAs, cardOf, expect, logIn, newCustomer, signUpByApi, STAFF, test } from '../lib.js';
+// what is wrong with a phone number next to the field; all of it usable with the keyboard alone.
+import { cardOf, expect, logIn, newCustomer, signUpByApi, STAFF, test } from '../lib.js';
 
 async function counterFor(person) {
   const barista = await person();
@@ -109,22 +109,35 @@ test('the counter redeems a free coffee for a customer, once', async ({ person }
   await customerApi.dispose();
 });
 
-test('unknown and malformed phone numbers: the server says why, next to the field', async ({ person }) => {
+test('empty, unknown and malformed phone numbers: what to do, once, next to the field', async ({ person }) => {
   const { page } = await counterFor(person);
   const phone = page.getByLabel("Customer's phone number");
+  const error = page.locator('[data-field="phone"] .field-error');
+  const alert = page.locator('#stamp-form .form-alert');
+
+  await page.getByRole('button', { name: 'Stamp', exact: true }).click();
+  await expect(error).toHaveText("Type the customer's phone number.");
+  await expect(phone).toBeFocused();
 
   await phone.fill('010-0000-0001');
   await page.getByRole('button', { name: 'Stamp', exact: true }).click();
   await expect(phone).toHaveAttribute('aria-invalid', 'true');
-  const error = page.locator('[data-field="phone"] .field-error');
-  await expect(error).not.toBeEmpty();
+  await expect(error).toHaveText('No customer has this phone number. Check it, or ask the customer to add it in their profile.');
+  await expect(alert).toBeEmpty(); // said once, where it applies
   await expect(phone).toBeFocused();
 
+  // The server's code (invalid_phone), in the app's words.
   await phone.fill('12');
   await page.getByRole('button', { name: 'Stamp', exact: true }).click();
-  const problem = await (await apiAs(STAFF())).post('/api/v1/stamps', { data: { phone: '12' } });
-  const expected = (await problem.json()).errors.find((e) => e.field === 'phone').message;
-  await expect(error).toHaveText(expected);
+  await expect(error).toHaveText('This is not a phone number we can use. Type a Korean number, like 010-1234-5678.');
+  await expect(alert).toHaveText('Check the field marked below.');
+
+  // A count out of range says the range.
+  await phone.fill('010-0000-0001');
+  await page.getByLabel('Stamps', { exact: true }).fill('50');
+  await page.getByRole('button', { name: /^Stamp/ }).click();
+  await expect(page.locator('[data-field="count"] .field-error')).toHaveText('Stamp 1 to 10 at a time.');
+  await page.getByLabel('Stamps', { exact: true }).fill('1');
 
   // Looking a card up without stamping.
   const customer = newCustomer('lookup');

@@ -77,12 +77,13 @@ test('offline: the app says so, keeps the screen, and recovers', async ({ person
   await expect(page.getByRole('status').filter({ hasText: 'You are offline.' })).toHaveCount(0);
 });
 
-test('a server in trouble (503 with Retry-After) is explained with the server\'s words', async ({ person }) => {
+test('a server in trouble (503 with Retry-After) is explained in the app\'s words, with when to retry', async ({ person }) => {
   const customer = newCustomer('busy');
   (await signUpByApi(customer)).dispose();
   const { page } = await person();
   await page.goto('/login');
-  const detail = 'The service is busy. Try again shortly.';
+  // The server's detail is for developers (it names the header): the app says it its own way.
+  const detail = 'The service is busy or its database is unavailable; retry after Retry-After seconds.';
   await page.route('**/api/v1/sessions', (route) =>
     route.fulfill({
       status: 503,
@@ -94,6 +95,6 @@ test('a server in trouble (503 with Retry-After) is explained with the server\'s
   await page.getByLabel('Username').fill(customer.username);
   await page.getByLabel('Password', { exact: true }).fill(customer.password);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.locator('form .form-alert')).toHaveText(`${detail} Try again in 5 s.`);
+  await expect(page.locator('form .form-alert')).toHaveText('The service is busy right now. Try again in 5 seconds.');
   await expect(page.getByRole('button', { name: 'Log in' })).toBeEnabled();
 });

@@ -217,6 +217,6 @@ test('phone verification: without a phone there is nothing to send; after 5 code
   const alert = box.locator('#phone-send-form .form-alert');
   await expect(alert).toBeFocused();
   // Retry-After is about an hour: the clock time, and the minutes.
-  await expect(alert).toHaveText(/^You have asked for 5 codes within an hour\. Try again at \d{1,2}:\d{2} \(in (59|60) min\)\.$/);
+  await expect(alert).toHaveText(/^You have asked for 5 codes within an hour\. Try again at \d{1,2}:\d{2} \(in (59|60) minutes\)\.$/);
   expect((await smsTo(customer.e164)).length).toBeLessThanOrEqual(5);
 });

@@ -1,8 +1,9 @@
 // Admins: find users by name or phone prefix, change a role, deactivate or reactivate.
-// 409 last_admin (the change would leave no active admin) is shown on the user's row.
+// A refusal (409 last_admin: the change would leave no active admin) is shown on the user's row.
 import { api, isAbort } from '../api.js';
 import { focus, h, uid } from '../dom.js';
-import { describeError, whileBusy } from '../forms.js';
+import { describeError } from '../errors.js';
+import { whileBusy } from '../forms.js';
 import { formatPhone, t } from '../i18n.js';
 import * as session from '../session.js';
 import { heading, loadFailed, moreButton, skeleton } from './common.js';
@@ -71,7 +72,7 @@ export function mount(root, ctx) {
       } catch (error) {
         if (error.status === 401) return;
         select.value = user.role;
-        rowAlert.append(h('p', {}, error.code === 'last_admin' ? t('admin.lastAdmin', { detail: describeError(error) }) : describeError(error)));
+        rowAlert.append(h('p', {}, describeError(error)));
       }
     }
     saveRole.addEventListener('click', () => whileBusy(saveRole, () => change({ role: select.value }, saveRole)));

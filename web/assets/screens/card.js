@@ -4,16 +4,27 @@
 import { api, isAbort } from '../api.js';
 import { cups, describe, progress } from '../cups.js';
 import { fill, h } from '../dom.js';
-import { describeError } from '../forms.js';
+import { describeError } from '../errors.js';
 import { formatDateTime, formatNumber, formatTime, t, tn } from '../i18n.js';
 import { Submission } from '../idempotency.js';
 import * as icons from '../icons.js';
 import { announce } from '../shell.js';
-import { heading, loadFailed, skeleton } from './common.js';
+import { heading, loadFailed, reveal } from './common.js';
 
 export const titleKey = 'card.title';
 
 const REFRESH_MS = 15000;
+
+/** The card's shape while it loads: a title, the usual ten cups, a line (nothing moves later). */
+function cardSkeleton() {
+  return h(
+    'div',
+    { class: 'skeleton card-skeleton', 'aria-hidden': 'true' },
+    h('span', { class: 'skeleton-line' }),
+    h('div', { class: 'cups' }, Array.from({ length: 10 }, () => h('span', { class: 'cup-slot' }))),
+    h('span', { class: 'skeleton-line' }),
+  );
+}
 
 export function mount(root, ctx) {
   const redemption = new Submission();
@@ -36,7 +47,7 @@ export function mount(root, ctx) {
     ctx.user.phone ? null : h('p', { class: 'aside' }, t('card.noPhone'), ' ', h('a', { href: '/profile' }, t('card.addPhone'))),
     dialog.element,
   );
-  panel.append(skeleton(4, 'card-skeleton'));
+  panel.append(cardSkeleton());
   drawStats(null);
   updated.textContent = '\u00a0';
 
@@ -106,6 +117,7 @@ export function mount(root, ctx) {
       message.replaceChildren(
         h('p', {}, t('card.redeemed', { time: formatTime(result.redemption.created_at) })),
       );
+      reveal(message);
     } catch (error) {
       redemption.settle(error);
       if (error.status === 401) return dialog.close();

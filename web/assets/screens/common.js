@@ -1,6 +1,6 @@
 // Pieces that several screens share.
 import { h } from '../dom.js';
-import { describeError } from '../forms.js';
+import { describeError } from '../errors.js';
 import { t } from '../i18n.js';
 
 /** The screen's heading (focused after navigation) and an optional lead paragraph. */
@@ -35,6 +35,18 @@ export function loadFailed(error, retry) {
 /** A "load more" button for collections with `next_cursor`. */
 export function moreButton(onclick) {
   return h('button', { type: 'button', class: 'button secondary more', onclick }, t('common.more'));
+}
+
+/**
+ * Brings an answer that appeared below the fold (or under the phone's bottom navigation) into
+ * view; one already visible stays where it is, so nothing jumps. The page's scroll-padding
+ * (styles.css) keeps it clear of the header and the navigation.
+ */
+export function reveal(el) {
+  const box = el.getBoundingClientRect();
+  const nav = document.getElementById('app-nav').getBoundingClientRect();
+  const visibleBottom = nav.top > window.innerHeight / 2 ? nav.top : window.innerHeight; // phone: nav at the bottom
+  if (box.bottom > visibleBottom || box.top < 0) el.scrollIntoView({ block: 'nearest' });
 }
 
 export function section(title, ...children) {

@@ -3,7 +3,7 @@
 // one neutral confirmation, whatever was typed (only a malformed address is an error).
 import { api } from '../api.js';
 import { h } from '../dom.js';
-import { field, formAlert, showError, showSuccess, values, whileBusy } from '../forms.js';
+import { checkRequired, field, formAlert, showError, showSuccess, values, whileBusy } from '../forms.js';
 import { t } from '../i18n.js';
 import { heading } from './common.js';
 
@@ -27,6 +27,7 @@ export function mount(root) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     whileBusy(submit, async () => {
+      if (!checkRequired(form)) return;
       const { email } = values(form);
       try {
         await api.post('/api/v1/password-resets', { email });

@@ -1,8 +1,9 @@
 // Log in, then go back to where the person was going (`?next=`): the server echoes `next`
 // only when it is a safe local path, and we follow it only when it is one of our routes.
+// Someone whose account an admin deactivated lands here too, and is told so first.
 import { api } from '../api.js';
-import { h } from '../dom.js';
-import { checkbox, field, formAlert, showError, values, whileBusy } from '../forms.js';
+import { focus, h } from '../dom.js';
+import { checkbox, checkRequired, field, formAlert, showError, values, whileBusy } from '../forms.js';
 import { t } from '../i18n.js';
 import { navigate, safeNext } from '../router.js';
 import * as session from '../session.js';
@@ -34,6 +35,7 @@ export function mount(root, ctx) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     whileBusy(submit, async () => {
+      if (!checkRequired(form)) return;
       const { username, password, remember } = values(form);
       try {
         const result = await api.post('/api/v1/sessions', { username, password, remember }, {
@@ -50,11 +52,27 @@ export function mount(root, ctx) {
   });
 
   const signupHref = next ? `/signup?next=${encodeURIComponent(next)}` : '/signup';
-  root.append(
-    heading(t('login.heading'), next ? t('login.leadNext') : null),
-    form,
+  const links = [
     h('p', { class: 'aside' }, h('a', { href: '/forgot-password' }, t('login.forgot'))),
     h('p', { class: 'aside' }, t('login.noAccount'), ' ', h('a', { href: signupHref }, t('login.signupLink'))),
-  );
+  ];
+  if (session.endedBecause() === 'account_deactivated') {
+    // What happened and what to do come first; the form stays, for after a reactivation.
+    form.prepend(h('h2', {}, t('deactivated.login')));
+    root.append(
+      h(
+        'div',
+        { class: 'screen-head', id: 'deactivated' },
+        h('h1', { tabindex: '-1' }, t('deactivated.heading')),
+        h('p', { class: 'lead' }, t('deactivated.lead')),
+        h('p', { class: 'warning' }, t('deactivated.what')),
+      ),
+      form,
+      ...links,
+    );
+    focus(root.querySelector('h1'));
+    return;
+  }
+  root.append(heading(t('login.heading'), next ? t('login.leadNext') : null), form, ...links);
   form.querySelector('input')?.focus();
 }

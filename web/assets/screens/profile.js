@@ -2,19 +2,9 @@
 // /users/me/phone-verification, then .../confirm), password (PUT /users/me/password) and deleting
 // the account (DELETE /users/me, with the password and a plain warning of what goes).
 import { api, ApiError } from '../api.js';
-import { focus, h } from '../dom.js';
-import {
-  describeError,
-  field,
-  formAlert,
-  showAlert,
-  showError,
-  showFieldError,
-  showSuccess,
-  values,
-  waitText,
-  whileBusy,
-} from '../forms.js';
+import { fill, focus, h } from '../dom.js';
+import { describeError, waitText } from '../errors.js';
+import { checkRequired, field, formAlert, showAlert, showError, showFieldError, showSuccess, values, whileBusy } from '../forms.js';
 import { formatPhone, t } from '../i18n.js';
 import { navigate } from '../router.js';
 import * as session from '../session.js';
@@ -26,7 +16,7 @@ export const titleKey = 'profile.title';
 function onSubmit(form, button, handler) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    whileBusy(button, () => handler(values(form)));
+    whileBusy(button, () => checkRequired(form) && handler(values(form)));
   });
 }
 
@@ -127,7 +117,8 @@ function phoneVerification() {
       });
     }
 
-    box.replaceChildren(title, status, h('p', { class: 'hint' }, t('phone.why')), codeForm, sendForm);
+    // fill, not replaceChildren: no code form yet is null, which the DOM would print as "null".
+    fill(box, title, status, h('p', { class: 'hint' }, t('phone.why')), codeForm, sendForm);
     if (focusOn === 'code') focus(codeForm?.querySelector('input'));
   }
 

@@ -5,7 +5,8 @@
 // ends every session of the account; it does not log in, so the screen then offers the login.
 import { api, ApiError } from '../api.js';
 import { focus, h } from '../dom.js';
-import { field, formAlert, showAlert, showError, showFieldError, values, waitText, whileBusy } from '../forms.js';
+import { waitText } from '../errors.js';
+import { checkRequired, field, formAlert, showAlert, showError, showFieldError, values, whileBusy } from '../forms.js';
 import { t } from '../i18n.js';
 import * as session from '../session.js';
 import { setNav } from '../shell.js';
@@ -91,6 +92,7 @@ export function mount(root, ctx) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     whileBusy(submit, async () => {
+      if (!checkRequired(form)) return;
       const { new_password, confirm_password } = values(form);
       if (new_password && new_password !== confirm_password) {
         return showFieldError(form, 'confirm_password', t('reset.mismatch'));

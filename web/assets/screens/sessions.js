@@ -1,7 +1,8 @@
 // My sessions (devices): log out this device, log out one other, or every other one.
 import { api, isAbort } from '../api.js';
 import { focus, h } from '../dom.js';
-import { describeError, whileBusy } from '../forms.js';
+import { describeError } from '../errors.js';
+import { whileBusy } from '../forms.js';
 import { formatDateTime, t, tn } from '../i18n.js';
 import { navigate } from '../router.js';
 import * as session from '../session.js';

@@ -2,7 +2,7 @@
 // finds the card, in any format (010-1234-5678, +82 10 1234 5678...).
 import { api } from '../api.js';
 import { h } from '../dom.js';
-import { field, formAlert, showError, values, whileBusy } from '../forms.js';
+import { checkRequired, field, formAlert, showError, values, whileBusy } from '../forms.js';
 import { t } from '../i18n.js';
 import { navigate, safeNext } from '../router.js';
 import * as session from '../session.js';
@@ -48,6 +48,7 @@ export function mount(root, ctx) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     whileBusy(submit, async () => {
+      if (!checkRequired(form)) return;
       const { username, password, phone, email } = values(form);
       const body = { username, password };
       if (phone) body.phone = phone;

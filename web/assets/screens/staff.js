@@ -6,12 +6,13 @@
 import { api, isAbort } from '../api.js';
 import { cups, describe, progress } from '../cups.js';
 import { fill, focus, h } from '../dom.js';
-import { clearErrors, describeError, field, formAlert, showError, whileBusy } from '../forms.js';
-import { formatNumber, formatPhone, formatTime, t, tn } from '../i18n.js';
+import { describeError } from '../errors.js';
+import { checkRequired, clearErrors, field, formAlert, showError, showFieldError, whileBusy } from '../forms.js';
+import { formatNumber, formatPhone, formatTime, t, tn, tnParts } from '../i18n.js';
 import { Submission } from '../idempotency.js';
 import * as icons from '../icons.js';
 import { announce } from '../shell.js';
-import { heading } from './common.js';
+import { heading, reveal } from './common.js';
 
 export const titleKey = 'staff.title';
 
@@ -29,7 +30,7 @@ export function mount(root, ctx) {
     min: '1',
     max: String(MAX_COUNT),
     value: '1',
-    'aria-describedby': 'count-error',
+    'aria-describedby': 'count-hint count-error',
   });
   const minus = h('button', { type: 'button', class: 'step', 'aria-label': t('staff.fewer') }, '−');
   const plus = h('button', { type: 'button', class: 'step', 'aria-label': t('staff.more') }, '+');
@@ -53,6 +54,7 @@ export function mount(root, ctx) {
       'div',
       { class: 'field count-field', dataset: { field: 'count' } },
       h('label', { for: 'count' }, t('staff.count')),
+      h('p', { class: 'hint', id: 'count-hint' }, t('staff.countHint')),
       h('div', { class: 'stepper' }, minus, countInput, plus),
       h('p', { class: 'field-error', id: 'count-error' }),
     ),
@@ -90,7 +92,7 @@ export function mount(root, ctx) {
     const parts = [
       h('h2', { id: 'result-title' }, t('staff.customer', { phone: formatPhone(card.phone) })),
       what ? h('p', { class: 'result-what' }, what) : null,
-      h('p', { class: 'result-balance' }, h('strong', {}, formatNumber(card.balance)), ' ', tn('staff.onCard', card.balance)),
+      h('p', { class: 'result-balance' }, tnParts('staff.onCard', card.balance, { count: h('strong', {}, formatNumber(card.balance)) })),
       cups(card, { compact: true }),
     ];
     if (p.ready) {
@@ -103,11 +105,8 @@ export function mount(root, ctx) {
     parts.push(h('div', { class: 'form-alert', role: 'alert', id: 'result-alert' }));
     result.classList.toggle('is-ready', p.ready);
     fill(result, ...parts);
-    // On a small phone the answer may be below the fold: bring it up (no jump when it is visible).
-    const box = result.getBoundingClientRect();
-    const nav = document.getElementById('app-nav').getBoundingClientRect();
-    const visibleBottom = nav.top > window.innerHeight / 2 ? nav.top : window.innerHeight; // phone: nav at the bottom
-    if (box.bottom > visibleBottom || box.top < 0) result.scrollIntoView({ block: 'nearest' });
+    // On a small phone the answer may be below the fold: bring it up.
+    reveal(result);
   }
 
   function placeholder() {
@@ -124,17 +123,15 @@ export function mount(root, ctx) {
   }
 
   function phoneError(error) {
+    // Nobody with this number: said once, next to the number.
+    if (error.code === 'customer_not_found') return showFieldError(form, 'phone', describeError(error));
     showError(form, error);
-    if (error.code === 'customer_not_found') {
-      phoneField.querySelector('.field-error').textContent = describeError(error);
-      phoneInput.setAttribute('aria-invalid', 'true');
-      phoneInput.focus();
-    }
   }
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     whileBusy(stampButton, async () => {
+      if (!checkRequired(form)) return;
       const body = { phone: phoneInput.value.trim(), count: count() };
       const key = stamps.keyFor(body);
       retryNote.textContent = '';
@@ -157,6 +154,7 @@ export function mount(root, ctx) {
 
   lookupButton.addEventListener('click', () =>
     whileBusy(lookupButton, async () => {
+      if (!checkRequired(form)) return;
       try {
         const card = await api.get('/api/v1/stamps', { query: { phone: phoneInput.value.trim() }, signal: ctx.signal });
         clearErrors(form);
