@@ -18,6 +18,7 @@ pub enum Code {
     Forbidden,
     InvalidPassword,
     CrossOriginRequest,
+    ReauthenticationRequired,
     NotFound,
     CustomerNotFound,
     MethodNotAllowed,
@@ -50,7 +51,9 @@ impl Code {
         match self {
             Self::MalformedRequest | Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::Unauthenticated | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::InvalidPassword | Self::CrossOriginRequest => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::InvalidPassword | Self::CrossOriginRequest | Self::ReauthenticationRequired => {
+                StatusCode::FORBIDDEN
+            }
             Self::NotFound | Self::CustomerNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::UsernameTaken
@@ -105,6 +108,7 @@ pub enum FieldCode {
     InvalidChoice,
     InvalidFormat,
     Taken,
+    RegionNotAllowed,
 }
 
 impl FieldCode {

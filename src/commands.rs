@@ -8,7 +8,6 @@ use crate::cli::{OutboxCommand, SessionsCommand, UserCommand};
 use crate::config::Config;
 use crate::db;
 use crate::models::session::Session;
-use crate::models::user::PhoneHolders;
 use crate::startup::{self, Application};
 use devdb::DevDatabase;
 
@@ -39,7 +38,7 @@ impl Database {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     startup::check(&config)?;
     let database = Database::open(&config)?;
-    match db::migrate(&database.url)? {
+    match bring_up_to_date(&database.url)? {
         0 => tracing::info!("database schema up to date"),
         applied => tracing::info!("database schema up to date: applied {applied} migration(s)"),
     }
@@ -57,7 +56,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 /// `stampcard migrate`.
 pub fn migrate(config: &Config) -> anyhow::Result<()> {
     let database = Database::open(config)?;
-    let applied = db::migrate(&database.url);
+    let applied = bring_up_to_date(&database.url);
     database.close()?;
     println!("applied {} migration(s)", applied?);
     Ok(())
@@ -114,7 +113,6 @@ pub fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                 Ok(p) if !p.is_empty() => p,
                 _ => prompt_password()?,
             };
-            let (cost, holders) = (config.bcrypt_cost, PhoneHolders::from_setting(config.require_verified_phone));
             with_connection(config, |conn| {
                 let account = accounts::NewAccount {
                     username: &username,
@@ -123,7 +121,7 @@ pub fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                     phone: phone.as_deref(),
                     role,
                 };
-                let user = accounts::create_user_sync(conn, account, cost, holders)?;
+                let user = accounts::create_user_sync(conn, account, config)?;
                 println!("created {} ({}) with id {}", user.username, user.role, user.id);
                 Ok(())
             })
@@ -142,9 +140,20 @@ pub fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
     }
 }
 
+/// Runs the pending migrations, then what they could not do in SQL (the keys of non-ASCII
+/// addresses, `accounts::fold_stored_emails`); how many migrations ran.
+fn bring_up_to_date(url: &str) -> anyhow::Result<usize> {
+    let applied = db::migrate(url)?;
+    let folded = accounts::fold_stored_emails(&mut PgConnection::establish(url)?)?;
+    if folded > 0 {
+        tracing::info!(folded, "email keys recomputed");
+    }
+    Ok(applied)
+}
+
 fn with_connection(config: &Config, f: impl FnOnce(&mut PgConnection) -> anyhow::Result<()>) -> anyhow::Result<()> {
     let database = Database::open(config)?;
-    let result = db::migrate(&database.url).and_then(|_| {
+    let result = bring_up_to_date(&database.url).and_then(|_| {
         let mut conn = PgConnection::establish(&database.url)?;
         f(&mut conn)
     });

@@ -44,6 +44,21 @@ pub struct Config {
     /// Absolute session lifetime in seconds, 1..=31536000 (14 days by default).
     #[arg(long, env = "STAMPCARD_SESSION_TTL", value_name = "STAMPCARD_SESSION_TTL", global = true, default_value_t = 1_209_600, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub session_ttl: u64,
+    /// Seconds a password proof (login, signup, password change, re-authentication) allows
+    /// sensitive changes in its session: username, email, phone, admin changes, the export;
+    /// 1..=86400.
+    #[arg(long = "reauth-window", env = "STAMPCARD_REAUTH_WINDOW", value_name = "STAMPCARD_REAUTH_WINDOW", global = true, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub reauth_window: u64,
+    /// Comma-separated ISO 3166 regions whose phone numbers are accepted (KR, JP, ...).
+    #[arg(long, env = "STAMPCARD_PHONE_REGIONS", value_name = "STAMPCARD_PHONE_REGIONS", global = true, default_value = "KR", value_parser = phone_regions)]
+    pub phone_regions: PhoneRegions,
+    /// SMS the whole service sends at most per hour; past it, phone codes are 503, 1..=1000000.
+    #[arg(long, env = "STAMPCARD_SMS_HOURLY_LIMIT", value_name = "STAMPCARD_SMS_HOURLY_LIMIT", global = true, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub sms_hourly_limit: u32,
+    /// Signups per client address (IPv6: per /64) per hour; 0 turns the limit off (for test and
+    /// benchmark rigs only), 0..=1000000.
+    #[arg(long, env = "STAMPCARD_SIGNUPS_PER_HOUR", value_name = "STAMPCARD_SIGNUPS_PER_HOUR", global = true, default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub signups_per_hour: u32,
     /// Comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed.
     #[arg(long, env = "STAMPCARD_TRUSTED_PROXIES", value_name = "STAMPCARD_TRUSTED_PROXIES", global = true, default_value = "", hide_default_value = true, value_parser = proxies)]
     pub trusted_proxies: Proxies,
@@ -113,6 +128,10 @@ impl Config {
         Duration::from_secs(self.session_ttl)
     }
 
+    pub fn reauth_window(&self) -> Duration {
+        Duration::from_secs(self.reauth_window)
+    }
+
     pub fn db_timeout(&self) -> Duration {
         Duration::from_millis(self.db_timeout_ms)
     }
@@ -172,6 +191,17 @@ pub struct Origins(pub Vec<String>);
 /// `STAMPCARD_TRUSTED_PROXIES`, each a network (an address is a network of one).
 #[derive(Debug, Clone, Default)]
 pub struct Proxies(pub Vec<IpNet>);
+
+/// `STAMPCARD_PHONE_REGIONS`: where the phone numbers we accept are from (SMS to anywhere else
+/// is what SMS pumping sells).
+#[derive(Debug, Clone)]
+pub struct PhoneRegions(pub Vec<phonenumber::country::Id>);
+
+impl PhoneRegions {
+    pub fn allows(&self, region: phonenumber::country::Id) -> bool {
+        self.0.contains(&region)
+    }
+}
 
 /// `STAMPCARD_LOG_FORMAT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -283,6 +313,20 @@ fn origins(value: &str) -> Result<Origins, String> {
         .map(Origins)
 }
 
+fn phone_regions(value: &str) -> Result<PhoneRegions, String> {
+    let regions = items(value)
+        .map(|r| {
+            r.to_ascii_uppercase()
+                .parse::<phonenumber::country::Id>()
+                .map_err(|_| format!("{r:?} is not an ISO 3166 region like KR"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if regions.is_empty() {
+        return Err("must name at least one region, like KR".into());
+    }
+    Ok(PhoneRegions(regions))
+}
+
 fn proxies(value: &str) -> Result<Proxies, String> {
     items(value)
         .map(|p| parse_trusted(p).ok_or_else(|| format!("{p:?} is not an IP address or CIDR range")))
@@ -330,6 +374,9 @@ mod tests {
         assert_eq!(c.session_ttl(), Duration::from_secs(1_209_600));
         assert_eq!(c.cookie_same_site, SameSiteSetting::Lax);
         assert!(c.allowed_origins.0.is_empty() && c.trusted_proxies.0.is_empty());
+        assert_eq!(c.reauth_window(), Duration::from_secs(600));
+        assert_eq!(c.phone_regions.0, [phonenumber::country::Id::KR]);
+        assert_eq!((c.sms_hourly_limit, c.signups_per_hour), (500, 100));
         assert!(c.is_dev(), "no DATABASE_URL means the dev cluster, hence dev mode");
         let d = Config::for_database("postgres://x@127.0.0.1/db");
         assert!(!d.is_dev() && d.bcrypt_cost == 12);
@@ -369,6 +416,16 @@ mod tests {
         assert_eq!(c.trusted_proxies.0.len(), 3);
         assert!(with(&["--dev", "maybe"]).is_err());
         assert_eq!(with(&["--cookie-same-site", "Strict"]).unwrap().cookie_same_site, SameSiteSetting::Strict);
+    }
+
+    #[test]
+    fn phone_regions_are_iso_codes() {
+        use phonenumber::country::Id;
+        assert_eq!(with(&["--phone-regions", "kr, JP"]).unwrap().phone_regions.0, [Id::KR, Id::JP]);
+        for bad in ["", "Korea", "XX"] {
+            let err = with(&["--phone-regions", bad]).err().unwrap().to_string();
+            assert!(err.contains("STAMPCARD_PHONE_REGIONS"), "{err}");
+        }
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub enum ApiError {
     /// 403 `cross_origin_request`: an unsafe request that the browser marked cross-site.
     #[error("cross-origin request")]
     CrossOrigin,
+    /// 403 `reauthentication_required`: a sensitive change without a recent password proof in
+    /// this session; the body links where to give one.
+    #[error("reauthentication required")]
+    ReauthenticationRequired,
     /// 404 `not_found`: unknown route or resource.
     #[error("not found")]
     NotFound,
@@ -111,9 +115,10 @@ pub enum ApiError {
     /// 422 `idempotency_key_reused`: same key, different body.
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
-    /// 429 `too_many_attempts`, with `Retry-After` in seconds.
-    #[error("too many attempts")]
-    TooManyAttempts { retry_after: u64 },
+    /// 429 `too_many_attempts`, with `Retry-After` in seconds; `limit` names the limit that
+    /// refused (a metric label, see `request_log`).
+    #[error("too many attempts ({limit})")]
+    TooManyAttempts { limit: &'static str, retry_after: u64 },
     /// 503 `service_unavailable`: database unreachable or the pool exhausted.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -121,6 +126,10 @@ pub enum ApiError {
     /// seconds; `Retry-After` says when the queue should have drained.
     #[error("password work queue full")]
     Overloaded { retry_after: u64 },
+    /// 503 `service_unavailable`: the service-wide hourly SMS budget is spent
+    /// (`STAMPCARD_SMS_HOURLY_LIMIT`); `Retry-After` says when a code can go out again.
+    #[error("the hourly SMS limit is reached")]
+    SmsBudgetSpent { retry_after: u64 },
     /// 500 `internal_error`: a bug or an unexpected failure; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -140,6 +149,7 @@ impl ApiError {
             Self::Forbidden => Code::Forbidden,
             Self::InvalidPassword => Code::InvalidPassword,
             Self::CrossOrigin => Code::CrossOriginRequest,
+            Self::ReauthenticationRequired => Code::ReauthenticationRequired,
             Self::NotFound => Code::NotFound,
             Self::CustomerNotFound => Code::CustomerNotFound,
             Self::MethodNotAllowed { .. } => Code::MethodNotAllowed,
@@ -158,7 +168,7 @@ impl ApiError {
             Self::InvalidToken => Code::InvalidToken,
             Self::InvalidCode => Code::InvalidCode,
             Self::TooManyAttempts { .. } => Code::TooManyAttempts,
-            Self::Unavailable(_) | Self::Overloaded { .. } => Code::ServiceUnavailable,
+            Self::Unavailable(_) | Self::Overloaded { .. } | Self::SmsBudgetSpent { .. } => Code::ServiceUnavailable,
             Self::Internal(_) => Code::InternalError,
         }
     }
@@ -176,6 +186,9 @@ impl ApiError {
                     problem.extra.insert("reason".into(), json!(reason.as_str()));
                 }
             }
+            Self::ReauthenticationRequired => {
+                problem.extra.insert("reauthenticate".into(), json!("/api/v1/sessions/current/reauthentication"));
+            }
             Self::MethodNotAllowed { allow } => problem.headers.push((header::ALLOW, allow.clone())),
             Self::Taken(fields) => {
                 problem.errors.extend(fields.iter().map(|unique| FieldError::new(unique.field(), FieldCode::Taken)))
@@ -185,8 +198,13 @@ impl ApiError {
                 problem.extra.insert("stamps_per_reward".into(), json!(required));
             }
             Self::Validation(errors) => problem.errors.clone_from(errors),
-            Self::TooManyAttempts { retry_after } => {
-                problem.headers.push((header::RETRY_AFTER, retry_after.to_string()))
+            Self::TooManyAttempts { limit, retry_after } => {
+                problem.headers.push((header::RETRY_AFTER, retry_after.to_string()));
+                problem.limit = Some(limit);
+            }
+            Self::SmsBudgetSpent { retry_after } => {
+                problem.headers.push((header::RETRY_AFTER, retry_after.to_string()));
+                problem.limit = Some("sms_service");
             }
             // The first request is usually done within a second.
             Self::IdempotencyKeyInProgress => problem.headers.push((header::RETRY_AFTER, "1".into())),
@@ -208,6 +226,10 @@ impl ResponseError for ApiError {
             Self::Internal(err) => tracing::error!(error = ?err, "internal error"),
             Self::Unavailable(why) => tracing::warn!(reason = %why, "database unavailable"),
             Self::Overloaded { .. } => tracing::warn!("password work queue full"),
+            // An operator must hear of it: phone verification is down until the hour turns.
+            Self::SmsBudgetSpent { retry_after } => {
+                tracing::error!(retry_after, "STAMPCARD_SMS_HOURLY_LIMIT reached: phone codes are refused")
+            }
             _ => {}
         }
         self.problem().into_response()

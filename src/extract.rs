@@ -13,7 +13,9 @@ use serde::de::DeserializeOwned;
 use validator::Validate;
 
 use crate::codes::FieldCode;
+use crate::config::{Config, PhoneRegions};
 use crate::error::ApiError;
+use crate::fields;
 use crate::problem::FieldError;
 
 /// The largest request body we read (the request guard refuses a larger one before reading).
@@ -28,15 +30,33 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = web::Bytes::from_request(req, payload);
+        let regions = phone_regions(req);
         Box::pin(async move {
             let bytes = body.await.map_err(|_| ApiError::PayloadTooLarge)?;
-            parse(&bytes).map(ApiJson)
+            parse_with(&bytes, regions.as_ref()).map(ApiJson)
         })
     }
 }
 
-/// Parses and validates a body; shared with the idempotency layer, which reads raw bytes.
-pub fn parse<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
+/// The phone regions the server accepts (`STAMPCARD_PHONE_REGIONS`).
+fn phone_regions(req: &HttpRequest) -> Option<PhoneRegions> {
+    req.app_data::<web::Data<Config>>().map(|config| config.phone_regions.clone())
+}
+
+/// Parses and validates the body of `req`; shared with the idempotency layer, which reads raw
+/// bytes.
+pub fn parse<T: DeserializeOwned + Validate>(req: &HttpRequest, bytes: &[u8]) -> Result<T, ApiError> {
+    parse_with(bytes, phone_regions(req).as_ref())
+}
+
+fn parse_with<T: DeserializeOwned + Validate>(bytes: &[u8], regions: Option<&PhoneRegions>) -> Result<T, ApiError> {
+    match regions {
+        Some(regions) => fields::with_phone_regions(regions, || parse_body(bytes)),
+        None => parse_body(bytes),
+    }
+}
+
+fn parse_body<T: DeserializeOwned + Validate>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = if bytes.iter().all(u8::is_ascii_whitespace) {
         serde_json::Value::Object(Default::default())
     } else {

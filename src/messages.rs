@@ -14,6 +14,7 @@ pub fn title(lang: Lang, code: Code) -> &'static str {
         Code::Forbidden => ("Forbidden", "권한이 없습니다"),
         Code::InvalidPassword => ("Invalid password", "비밀번호가 올바르지 않습니다"),
         Code::CrossOriginRequest => ("Cross-origin request refused", "교차 출처 요청이 거부되었습니다"),
+        Code::ReauthenticationRequired => ("Confirm your password", "비밀번호를 다시 확인하세요"),
         Code::NotFound => ("Not found", "찾을 수 없습니다"),
         Code::CustomerNotFound => ("Customer not found", "고객을 찾을 수 없습니다"),
         Code::MethodNotAllowed => ("Method not allowed", "허용되지 않는 메서드입니다"),
@@ -59,6 +60,10 @@ pub fn detail(lang: Lang, code: Code) -> &'static str {
         Code::CrossOriginRequest => {
             ("Unsafe requests from another site are refused.", "다른 사이트에서 온 변경 요청은 거부됩니다.")
         }
+        Code::ReauthenticationRequired => (
+            "This change needs a recent password proof in this session: POST the password to the reauthenticate link, then repeat the change.",
+            "이 변경에는 이 세션에서 최근에 비밀번호를 확인해야 합니다. reauthenticate 링크로 비밀번호를 POST 한 뒤 다시 시도하세요.",
+        ),
         Code::NotFound => ("There is nothing at this address.", "이 주소에는 아무것도 없습니다."),
         Code::CustomerNotFound => ("No customer has this phone number.", "이 전화번호를 가진 고객이 없습니다."),
         Code::MethodNotAllowed => (
@@ -164,6 +169,9 @@ pub fn field(lang: Lang, field: &str, code: FieldCode) -> &'static str {
         FieldCode::InvalidChoice => ("This value is not one of the allowed choices.", "허용된 값이 아닙니다."),
         FieldCode::InvalidFormat => ("This value has an invalid format.", "형식이 올바르지 않습니다."),
         FieldCode::Taken => ("Another account already uses this.", "다른 계정이 이미 사용 중입니다."),
+        FieldCode::RegionNotAllowed => {
+            ("Phone numbers of this country are not accepted here.", "이 나라의 전화번호는 받지 않습니다.")
+        }
     });
     pick(lang, en, ko)
 }

@@ -6,8 +6,8 @@
 //! pool and of the bcrypt queue is read when the metrics are scraped.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// Every series of one server. Cheap to clone: the handles share their values.
@@ -38,8 +38,17 @@ pub struct Metrics {
     /// (`account` or `address`).
     pub lockouts: IntCounter,
     pub attempts_refused: IntCounterVec,
-    /// Outbound messages by state (`pending`, `failed`), read at scrape time.
-    pub outbox_messages: IntGaugeVec,
+    /// Requests refused by a limit (429, and the SMS budget's 503), by limit: `account` and
+    /// `address` (password attempts), `sms_number`, `sms_service`, `signups`, ...
+    pub limit_refusals: IntCounterVec,
+    /// SMS handed to the outbox this hour, and the hourly budget (`STAMPCARD_SMS_HOURLY_LIMIT`),
+    /// read at scrape time.
+    pub sms_this_hour: IntGaugeVec,
+    /// Outbound messages waiting, and the age of the oldest, by kind; and those given up.
+    /// Read at scrape time.
+    pub outbox_pending: IntGaugeVec,
+    pub outbox_oldest_pending: GaugeVec,
+    pub outbox_failed: IntGauge,
     /// Stamps given to customers, and free coffees redeemed.
     pub stamps_issued: IntCounter,
     pub rewards_redeemed: IntCounter,
@@ -103,7 +112,27 @@ impl Metrics {
                 "Password attempts refused before any check (429)",
                 &["limit"],
             ),
-            outbox_messages: gauges("outbox_messages", "Outbound messages waiting or given up", &["state"]),
+            limit_refusals: counters(
+                "limit_refusals_total",
+                "Requests refused by a limit of what anyone can make the server do",
+                &["limit"],
+            ),
+            sms_this_hour: gauges("sms_hour", "SMS sent within the last hour, and the hourly limit", &["of"]),
+            outbox_pending: gauges("outbox_pending_messages", "Outbound messages waiting to be sent", &["kind"]),
+            outbox_oldest_pending: {
+                let g = GaugeVec::new(
+                    Opts::new("outbox_oldest_pending_seconds", "Age of the oldest message waiting, by kind"),
+                    &["kind"],
+                )
+                .expect("a valid gauge");
+                registry.register(Box::new(g.clone())).expect("registered once");
+                g
+            },
+            outbox_failed: {
+                let g = IntGauge::new("outbox_failed_messages", "Outbound messages given up").expect("a valid gauge");
+                registry.register(Box::new(g.clone())).expect("registered once");
+                g
+            },
             stamps_issued: counter("stamps_issued_total", "Stamps given to customers"),
             rewards_redeemed: counter("rewards_redeemed_total", "Free coffees redeemed"),
             registry,

@@ -39,11 +39,14 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     pub extra: Map<String, Value>,
     pub headers: Vec<(header::HeaderName, String)>,
+    /// The limit that refused the request (429, or the SMS budget's 503): counted by the
+    /// request log, never rendered.
+    pub limit: Option<&'static str>,
 }
 
 impl Problem {
     pub fn new(code: Code) -> Self {
-        Self { status: code.status(), code, errors: Vec::new(), extra: Map::new(), headers: Vec::new() }
+        Self { status: code.status(), code, errors: Vec::new(), extra: Map::new(), headers: Vec::new(), limit: None }
     }
 
     /// The generic problem for a status produced outside our handlers (actix, a middleware).

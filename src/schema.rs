@@ -11,6 +11,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_verification_tokens (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        email_key -> Text,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     ended_sessions (key_hash) {
         key_hash -> Bytea,
         user_id -> Uuid,
@@ -32,6 +42,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    limit_hits (id) {
+        id -> Int8,
+        bucket -> Text,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Int8,
         ip -> Text,
@@ -40,8 +58,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_throttles (username_key) {
-        username_key -> Text,
+    login_throttles (account) {
+        account -> Text,
         failures -> Int4,
         locked_until -> Nullable<Timestamptz>,
         updated_at -> Timestamptz,
@@ -60,6 +78,7 @@ diesel::table! {
         next_attempt_at -> Timestamptz,
         finished_at -> Nullable<Timestamptz>,
         last_error -> Nullable<Text>,
+        payload -> Nullable<Jsonb>,
     }
 }
 
@@ -107,6 +126,7 @@ diesel::table! {
         expires_at -> Timestamptz,
         user_agent -> Nullable<Text>,
         ip -> Nullable<Text>,
+        authenticated_at -> Timestamptz,
     }
 }
 
@@ -136,10 +156,13 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         phone_verified -> Bool,
+        email_key -> Nullable<Text>,
+        email_verified -> Bool,
     }
 }
 
 diesel::joinable!(cards -> users (user_id));
+diesel::joinable!(email_verification_tokens -> users (user_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
 diesel::joinable!(password_reset_tokens -> users (user_id));
 diesel::joinable!(phone_verifications -> users (user_id));
@@ -149,8 +172,10 @@ diesel::joinable!(stamp_events -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     cards,
+    email_verification_tokens,
     ended_sessions,
     idempotency_keys,
+    limit_hits,
     login_failures,
     login_throttles,
     outbox,

@@ -71,7 +71,7 @@ impl Application {
                 let listener = TcpListener::bind(addr.as_str())
                     .with_context(|| format!("cannot listen on {addr} (STAMPCARD_METRICS_ADDR)"))?;
                 let address = listener.local_addr()?;
-                (Some(metrics_server(listener, &metrics, &db, &passwords)?), Some(address))
+                (Some(metrics_server(listener, &config, &metrics, &db, &passwords)?), Some(address))
             }
             None => (None, None),
         };
@@ -245,11 +245,18 @@ fn api_server(
 /// The metrics listener: `GET /metrics` in Prometheus' text format, on an address of its own
 /// (`STAMPCARD_METRICS_ADDR`), so that the public address never shows them. One worker: a
 /// scrape every few seconds needs no more.
-fn metrics_server(listener: TcpListener, metrics: &Metrics, db: &Db, passwords: &Passwords) -> std::io::Result<Server> {
+fn metrics_server(
+    listener: TcpListener,
+    config: &Config,
+    metrics: &Metrics,
+    db: &Db,
+    passwords: &Passwords,
+) -> std::io::Result<Server> {
     let state = web::Data::new(routes::metrics::Sources {
         metrics: metrics.clone(),
         db: db.clone(),
         passwords: passwords.clone(),
+        sms_hourly_limit: config.sms_hourly_limit,
     });
     let server = HttpServer::new(move || {
         let fixed_headers = DefaultHeaders::new()

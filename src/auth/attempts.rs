@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use diesel::PgConnection;
+use uuid::Uuid;
 
 use crate::auth::client_ip::attempt_key;
 use crate::auth::password::{Passwords, Verdict};
@@ -27,14 +28,21 @@ use crate::problem::retry_after_secs;
 /// Whose password is being tried, and from where.
 #[derive(Debug, Clone)]
 pub struct Attempt {
-    account: String,
+    /// What this process queues the attempt under: the name a login gives, or the account.
+    gate: String,
     ip: String,
 }
 
 impl Attempt {
-    /// An attempt for the account with this username key (see `fields::username_key`).
-    pub fn new(username_key: &str, ip: Option<IpAddr>) -> Self {
-        Self { account: throttle::account_key(username_key), ip: attempt_key(ip) }
+    /// A login with this username key (see `fields::username_key`): the account it counts
+    /// against is whichever the name belongs to when it is counted.
+    pub fn by_name(username_key: &str, ip: Option<IpAddr>) -> Self {
+        Self { gate: throttle::account_key(None, username_key), ip: attempt_key(ip) }
+    }
+
+    /// A logged-in user proving the password again.
+    pub fn by_user(user_id: Uuid, ip: Option<IpAddr>) -> Self {
+        Self { gate: throttle::account_key(Some(user_id), ""), ip: attempt_key(ip) }
     }
 }
 
@@ -67,7 +75,10 @@ impl Gate {
         match *lock(&self.locked_until) {
             Some(until) if until > Instant::now() => {
                 let wait = until - Instant::now();
-                Err(ApiError::TooManyAttempts { retry_after: retry_after_secs(wait.as_millis() as i64) })
+                Err(ApiError::TooManyAttempts {
+                    limit: "account",
+                    retry_after: retry_after_secs(wait.as_millis() as i64),
+                })
             }
             _ => Ok(()),
         }
@@ -83,15 +94,16 @@ impl Attempts {
         Self { accounts: Mutex::default(), metrics }
     }
 
-    /// Counts `attempt` (429 when it may not be made now), and runs `also` on the same
-    /// connection in the same turn (the login looks its user up).
+    /// Counts `attempt` (429 when it may not be made now) against the account that `account`
+    /// names (the login looks its user up, on the same connection in the same turn), and
+    /// hands on what else `account` found.
     pub async fn claim<T: Send + 'static>(
         &self,
         db: &Db,
         attempt: &Attempt,
-        also: impl FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+        account: impl FnOnce(&mut PgConnection) -> Result<(String, T), ApiError> + Send + 'static,
     ) -> Result<(Claim, T), ApiError> {
-        let gate = self.gate(&attempt.account);
+        let gate = self.gate(&attempt.gate);
         let refused_here = |err| {
             self.metrics.attempts_refused.with_label_values(&["account"]).inc();
             err
@@ -101,11 +113,11 @@ impl Attempts {
             let _turn = gate.turn.lock().await;
             // The claim before this one may have found the account locked.
             gate.refuse_if_locked().map_err(refused_here)?;
-            let (account, ip) = (attempt.account.clone(), attempt.ip.clone());
+            let ip = attempt.ip.clone();
             let claimed = db
-                .run(move |conn| match throttle::claim(conn, &account, &ip)? {
-                    Ok(claim) => Ok(Ok((claim, also(conn)?))),
-                    Err(refusal) => Ok(Err(refusal)),
+                .run(move |conn| {
+                    let (account, found) = account(conn)?;
+                    Ok(throttle::claim(conn, &account, &ip)?.map(|claim| (claim, found)))
                 })
                 .await?;
             let limit = |refusal: &throttle::Refusal| if refusal.account_locked { "account" } else { "address" };
@@ -127,7 +139,7 @@ impl Attempts {
             }
         }
         .await;
-        self.forget_unless_needed(&attempt.account, gate);
+        self.forget_unless_needed(&attempt.gate, gate);
         result
     }
 
@@ -153,6 +165,7 @@ impl Attempts {
     /// turn when the password is right (see [`Passwords::verify`]).
     pub async fn check(
         &self,
+        attempt: &Attempt,
         claim: Claim,
         db: &Db,
         passwords: &Passwords,
@@ -165,9 +178,8 @@ impl Attempts {
             Err(busy) => {
                 // Not checked, so not a failure: the client may simply try again later. A lock
                 // this attempt set goes with it, here too.
-                let account = claim.account().to_owned();
                 db.run(move |conn| throttle::withdraw(conn, &claim)).await?;
-                if let Some(gate) = lock(&self.accounts).get(&account) {
+                if let Some(gate) = lock(&self.accounts).get(&attempt.gate) {
                     *lock(&gate.locked_until) = None;
                 }
                 return Err(busy);
@@ -192,8 +204,9 @@ impl Attempts {
         stored: String,
         hash_on_success: Option<String>,
     ) -> Result<Option<String>, ApiError> {
-        let (claim, ()) = self.claim(db, &attempt, |_| Ok(())).await?;
-        match self.check(claim, db, passwords, given, Some(stored), hash_on_success).await? {
+        let account = attempt.gate.clone();
+        let (claim, ()) = self.claim(db, &attempt, move |_| Ok((account, ()))).await?;
+        match self.check(&attempt, claim, db, passwords, given, Some(stored), hash_on_success).await? {
             Verdict::Right { new_hash } => Ok(new_hash),
             Verdict::Wrong => Err(ApiError::InvalidPassword),
         }

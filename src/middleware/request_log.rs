@@ -12,6 +12,7 @@ use actix_web::{web, Error};
 use tracing::Instrument;
 
 use crate::metrics::Metrics;
+use crate::problem::Problem;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -40,6 +41,10 @@ pub async fn request_log(
     let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     if let Some(metrics) = res.request().app_data::<web::Data<Metrics>>() {
         metrics.observe_request(res.request().method().as_str(), &route, status, seconds);
+        // Every refusal of a limit, wherever it was decided, is counted here once.
+        if let Some(limit) = res.response().extensions().get::<Problem>().and_then(|p| p.limit) {
+            metrics.limit_refusals.with_label_values(&[limit]).inc();
+        }
     }
     // Hundredths of a millisecond are plenty, and a number in JSON logs.
     let duration_ms = (seconds * 100_000.0).round() / 100.0;

@@ -28,7 +28,9 @@ macro_rules! text_enum {
 }
 
 pub mod card;
+pub mod email;
 pub mod idempotency;
+pub mod limit;
 pub mod outbox;
 pub mod page;
 pub mod phone;
@@ -46,5 +48,7 @@ pub fn purge_expired(conn: &mut diesel::PgConnection) -> Result<usize, crate::er
         + throttle::purge(conn)?
         + idempotency::purge(conn)?
         + reset::purge(conn)?
+        + email::purge(conn)?
+        + limit::purge(conn)?
         + outbox::purge(conn)?)
 }

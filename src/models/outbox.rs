@@ -20,18 +20,59 @@ const MAX_BACKOFF_SECONDS: i64 = 60;
 
 /// What a message is.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow, strum::IntoStaticStr, strum::EnumString, strum::Display,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    AsExpression,
+    FromSqlRow,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+    strum::VariantArray,
 )]
 #[diesel(sql_type = Text)]
 #[strum(serialize_all = "snake_case")]
 pub enum Kind {
-    /// A password reset link, to an email address.
+    /// A password reset link, to a verified email address.
     PasswordReset,
+    /// A link that proves an email address, to that address.
+    EmailVerification,
+    /// A notice to the old (verified) address that the account's address changed.
+    EmailChanged,
+    /// A notice to the verified address that the account's phone changed.
+    PhoneChanged,
     /// A phone verification code, by SMS.
     PhoneCode,
 }
 
 text_enum!(Kind);
+
+/// How a message travels: each channel has a worker of its own, so that a flood of mail never
+/// holds back a phone code, nor the other way round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Mail,
+    Sms,
+}
+
+impl Kind {
+    pub fn channel(self) -> Channel {
+        match self {
+            Self::PasswordReset | Self::EmailVerification | Self::EmailChanged | Self::PhoneChanged => Channel::Mail,
+            Self::PhoneCode => Channel::Sms,
+        }
+    }
+}
+
+impl Channel {
+    /// The kinds of message this channel carries.
+    pub fn kinds(self) -> Vec<Kind> {
+        use strum::VariantArray;
+        Kind::VARIANTS.iter().copied().filter(|kind| kind.channel() == self).collect()
+    }
+}
 
 /// Where a message is in its life.
 #[derive(
@@ -67,7 +108,10 @@ text_enum!(State);
 pub struct Message {
     pub id: i64,
     pub kind: Kind,
+    /// An email address's key (`fields::email_key`), or an E.164 number.
     pub recipient: String,
+    /// What the message is about: the phone verification it carries the code of, the user
+    /// whose address a link proves.
     pub reference: Option<Uuid>,
     pub state: State,
     pub created_at: DateTime<Utc>,
@@ -75,23 +119,59 @@ pub struct Message {
     pub next_attempt_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// The facts a notice tells (never a secret).
+    pub payload: Option<serde_json::Value>,
+}
+
+/// A message to send.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct Outgoing {
+    pub kind: Kind,
+    pub recipient: String,
+    pub reference: Option<Uuid>,
+    pub payload: Option<serde_json::Value>,
+}
+
+impl Outgoing {
+    pub fn new(kind: Kind, recipient: impl Into<String>) -> Self {
+        Self { kind, recipient: recipient.into(), reference: None, payload: None }
+    }
+
+    pub fn about(mut self, reference: Uuid) -> Self {
+        self.reference = Some(reference);
+        self
+    }
+
+    pub fn telling(mut self, payload: serde_json::Value) -> Self {
+        self.payload = Some(payload);
+        self
+    }
 }
 
 /// Adds a message, in the caller's transaction.
-pub fn enqueue(conn: &mut PgConnection, kind: Kind, recipient: &str, reference: Option<Uuid>) -> Result<(), ApiError> {
-    diesel::insert_into(outbox::table)
-        .values((outbox::kind.eq(kind), outbox::recipient.eq(recipient), outbox::reference.eq(reference)))
-        .execute(conn)?;
+pub fn enqueue(conn: &mut PgConnection, message: Outgoing) -> Result<(), ApiError> {
+    diesel::insert_into(outbox::table).values(message).execute(conn)?;
     Ok(())
 }
 
-/// The next due message, locked for the caller's transaction; messages other workers hold are
-/// skipped, not waited for.
-pub fn next_due(conn: &mut PgConnection) -> Result<Option<Message>, ApiError> {
+/// The next due message of `kinds`, locked for the caller's transaction; messages other
+/// workers hold are skipped, not waited for. Of the due ones, a message of kind `first` goes
+/// first: the worker turns `first` round the channel's kinds, so that each kind is a queue of
+/// its own and a flood of one (reset requests) delays another (verification links) by one
+/// message at most.
+pub fn next_due(conn: &mut PgConnection, kinds: &[Kind], first: Kind) -> Result<Option<Message>, ApiError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Bool;
     Ok(outbox::table
         .filter(outbox::state.eq(State::Pending))
+        .filter(outbox::kind.eq_any(kinds))
         .filter(outbox::next_attempt_at.le(Utc::now()))
-        .order((outbox::next_attempt_at, outbox::id))
+        .order((
+            sql::<Bool>("kind = ").bind::<Text, _>(<&str>::from(first)).sql(" DESC"),
+            outbox::next_attempt_at,
+            outbox::id,
+        ))
         .select(Message::as_select())
         .for_update()
         .skip_locked()
@@ -130,12 +210,12 @@ pub fn record_failure(conn: &mut PgConnection, message: &Message, error: &str) -
     Ok(give_up)
 }
 
-/// How many messages of `kind` were sent to `recipient` within the last hour. Call it under
-/// [`lock_recipient`], so that two workers cannot both see room for one more.
-pub fn sent_in_last_hour(conn: &mut PgConnection, kind: Kind, recipient: &str) -> Result<i64, ApiError> {
+/// How many mails (of every kind) were sent to the address `recipient` within the last hour.
+/// Call it under [`lock_recipient`], so that two workers cannot both see room for one more.
+pub fn mails_in_last_hour(conn: &mut PgConnection, recipient: &str) -> Result<i64, ApiError> {
     Ok(outbox::table
         .filter(outbox::state.eq(State::Sent))
-        .filter(outbox::kind.eq(kind))
+        .filter(outbox::kind.eq_any(Channel::Mail.kinds()))
         .filter(outbox::recipient.eq(recipient))
         .filter(outbox::finished_at.gt(Utc::now() - Duration::hours(1)))
         .count()
@@ -147,12 +227,24 @@ pub fn lock_recipient(conn: &mut PgConnection, recipient: &str) -> Result<(), Ap
     crate::db::lock_name_for_transaction(conn, "outbox", recipient)
 }
 
-/// Messages waiting to be sent, and given up.
-pub fn backlog(conn: &mut PgConnection) -> Result<(i64, i64), ApiError> {
-    let count = |conn: &mut PgConnection, state: State| -> Result<i64, ApiError> {
-        Ok(outbox::table.filter(outbox::state.eq(state)).count().get_result(conn)?)
-    };
-    Ok((count(conn, State::Pending)?, count(conn, State::Failed)?))
+/// What waits: per kind, the pending messages and the age in seconds of the oldest.
+pub fn pending_by_kind(conn: &mut PgConnection) -> Result<Vec<(Kind, i64, f64)>, ApiError> {
+    use diesel::dsl::{count_star, min};
+    let rows: Vec<(Kind, i64, Option<DateTime<Utc>>)> = outbox::table
+        .filter(outbox::state.eq(State::Pending))
+        .group_by(outbox::kind)
+        .select((outbox::kind, count_star(), min(outbox::created_at)))
+        .load(conn)?;
+    let now = Utc::now();
+    Ok(rows
+        .into_iter()
+        .map(|(kind, n, oldest)| (kind, n, oldest.map_or(0.0, |t| (now - t).num_milliseconds() as f64 / 1000.0)))
+        .collect())
+}
+
+/// Messages given up.
+pub fn failed(conn: &mut PgConnection) -> Result<i64, ApiError> {
+    Ok(outbox::table.filter(outbox::state.eq(State::Failed)).count().get_result(conn)?)
 }
 
 /// The latest messages, newest first, of a state (or any), for `stampcard outbox list`.
@@ -180,7 +272,7 @@ pub fn retry(conn: &mut PgConnection, id: Option<i64>) -> Result<usize, ApiError
     })
 }
 
-/// Forgets finished messages older than a week.
+/// Forgets finished messages (sent, skipped, given up) older than a week.
 pub fn purge(conn: &mut PgConnection) -> Result<usize, ApiError> {
     Ok(diesel::delete(
         outbox::table

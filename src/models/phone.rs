@@ -10,7 +10,9 @@ use diesel::sql_types::{Bool, Text, Uuid as SqlUuid};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::codes::FieldCode;
 use crate::error::{ApiError, Unique};
+use crate::models::limit::{self, Rate};
 use crate::models::user::User;
 use crate::problem::retry_after_secs;
 use crate::schema::{phone_verifications, users};
@@ -65,12 +67,15 @@ pub fn code_hash(verification: Uuid, code: &str) -> Vec<u8> {
     Sha256::digest(format!("{verification}:{code}").as_bytes()).to_vec()
 }
 
-/// Asks for a code for the user's current phone: 422 without a phone, 429 after
-/// [`CODES_PER_HOUR`]. Returns the verification's id, for the outbox message that will carry
-/// the code. The user's row is locked for the count, so a burst cannot pass the limit.
-pub fn request_code(conn: &mut PgConnection, user_id: Uuid) -> Result<(Uuid, String), ApiError> {
+/// Asks for a code for the user's current phone, in the caller's transaction: 422 without a
+/// phone; 429 after [`CODES_PER_HOUR`] for the
+/// user or past the number's own limits (`limit::SMS_PER_NUMBER`, whichever accounts ask);
+/// 503 once the service's hourly SMS budget is spent. Returns the verification's id, for the
+/// outbox message that will carry the code. Every count is taken before the SMS is queued,
+/// under locks held until the transaction ends, so a burst cannot pass any of them.
+pub fn request_code(conn: &mut PgConnection, user_id: Uuid, sms_hourly_limit: u32) -> Result<(Uuid, String), ApiError> {
     let phone: Option<String> = users::table.find(user_id).select(users::phone).for_update().first(conn)?;
-    let phone = phone.ok_or_else(|| ApiError::field("phone", crate::codes::FieldCode::Required))?;
+    let phone = phone.ok_or_else(|| ApiError::field("phone", FieldCode::Required))?;
     let hour_ago = Utc::now() - Duration::hours(1);
     let recent: Vec<DateTime<Utc>> = phone_verifications::table
         .filter(phone_verifications::user_id.eq(user_id))
@@ -80,7 +85,17 @@ pub fn request_code(conn: &mut PgConnection, user_id: Uuid) -> Result<(Uuid, Str
         .load(conn)?;
     if recent.len() as i64 >= CODES_PER_HOUR {
         let wait = recent[0] + Duration::hours(1) - Utc::now();
-        return Err(ApiError::TooManyAttempts { retry_after: retry_after_secs(wait.num_milliseconds()) });
+        return Err(ApiError::TooManyAttempts {
+            limit: "phone_codes_user",
+            retry_after: retry_after_secs(wait.num_milliseconds()),
+        });
+    }
+    if let Err(refused) = limit::SMS_PER_NUMBER.claim(conn, &phone)? {
+        return Err(ApiError::TooManyAttempts { limit: limit::SMS_PER_NUMBER.name, retry_after: refused.retry_after });
+    }
+    let budget = [Rate::per_hour(sms_hourly_limit.try_into().unwrap_or(i32::MAX))];
+    if let Err(refused) = limit::SMS_SERVICE.claim_with(conn, limit::SERVICE, &budget)? {
+        return Err(ApiError::SmsBudgetSpent { retry_after: refused.retry_after });
     }
     let id = Uuid::new_v4();
     diesel::insert_into(phone_verifications::table)
@@ -91,6 +106,17 @@ pub fn request_code(conn: &mut PgConnection, user_id: Uuid) -> Result<(Uuid, Str
         ))
         .execute(conn)?;
     Ok((id, phone))
+}
+
+/// SMS counted against the service's budget within the last hour (for the metrics).
+pub fn sms_in_last_hour(conn: &mut PgConnection) -> Result<i64, ApiError> {
+    use crate::schema::limit_hits;
+    let bucket = format!("{}:{}", limit::SMS_SERVICE.name, limit::SERVICE);
+    Ok(limit_hits::table
+        .filter(limit_hits::bucket.eq(bucket))
+        .filter(limit_hits::at.gt(Utc::now() - Duration::hours(1)))
+        .count()
+        .get_result(conn)?)
 }
 
 /// For the outbox worker: stores the hash of the code it is about to send, if the
@@ -149,6 +175,14 @@ pub fn confirm_code(
         .bind::<Text, _>(&phone)
         .get_result(conn)
         .optional()?;
+        // Wrong codes are counted per number too, whichever accounts type them: under the
+        // number's lock, taken above, so that tries at one number are counted one by one.
+        if let Some(refused) = limit::WRONG_CODES_PER_NUMBER.wait(conn, &phone)? {
+            return Err(ApiError::TooManyAttempts {
+                limit: limit::WRONG_CODES_PER_NUMBER.name,
+                retry_after: refused.retry_after,
+            });
+        }
         let Some(pending) = pending.filter(|p| p.fresh && p.attempts < CODE_TRIES) else {
             return Err(ApiError::InvalidCode);
         };
@@ -156,6 +190,7 @@ pub fn confirm_code(
             diesel::update(phone_verifications::table.find(pending.id))
                 .set(phone_verifications::attempts.eq(phone_verifications::attempts + 1))
                 .execute(conn)?;
+            limit::WRONG_CODES_PER_NUMBER.record(conn, &phone)?;
             // The wrong try is stored; the answer says so.
             return Ok(Err(ApiError::InvalidCode));
         }

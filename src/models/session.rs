@@ -29,6 +29,9 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// When the owner last proved the password in this session (login, signup, password
+    /// change, re-authentication): what sensitive changes ask about.
+    pub authenticated_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Insertable)]
@@ -57,6 +60,8 @@ pub struct SessionView {
     pub expires_at: DateTime<Utc>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    #[serde(serialize_with = "crate::time_format::serialize")]
+    pub authenticated_at: DateTime<Utc>,
     pub current: bool,
 }
 
@@ -69,6 +74,7 @@ impl Session {
             expires_at: self.expires_at,
             user_agent: self.user_agent.clone(),
             ip: self.ip.clone(),
+            authenticated_at: self.authenticated_at,
             current: Some(self.id) == current_id,
         }
     }
@@ -107,26 +113,33 @@ impl Session {
         Ok(found)
     }
 
-    /// Stores a new session, if its user is still active; `false` when not. The user's row is
-    /// share-locked for the insert, so a deactivation (which deletes the user's sessions in
-    /// the same transaction) either comes first and this inserts nothing, or comes after and
-    /// deletes this row too: a session never outlives the deactivation that raced its login.
-    pub fn insert_for_active_user(conn: &mut PgConnection, new: NewSession) -> Result<bool, ApiError> {
-        use diesel::dsl::sql;
+    /// Stores a new session, right after its owner proved the password, if the user is still
+    /// active and the password still the one proved (`password_hash`); `false` when not. The
+    /// user's row is share-locked for the insert, so a deactivation, a password change or a
+    /// reset (each deletes the user's sessions in the same transaction as its change) either
+    /// comes first and this inserts nothing, or comes after and deletes this row too: a session
+    /// never outlives the change that raced its login.
+    pub fn insert_after_proof(conn: &mut PgConnection, new: NewSession, password_hash: &str) -> Result<bool, ApiError> {
         use diesel::sql_types::{Bool, Bytea, Jsonb, Nullable, Text, Timestamptz};
-        let row = users::table.filter(users::id.eq(new.user_id)).filter(users::is_active).for_share().select((
-            new.id.into_sql::<diesel::sql_types::Uuid>(),
-            new.key_hash.into_sql::<Bytea>(),
-            users::id,
-            new.state.into_sql::<Jsonb>(),
-            new.remember.into_sql::<Bool>(),
-            new.created_at.into_sql::<Timestamptz>(),
-            new.expires_at.into_sql::<Timestamptz>(),
-            new.user_agent.into_sql::<Nullable<Text>>(),
-            new.ip.into_sql::<Nullable<Text>>(),
-            // `last_seen_at` is the creation time, not the moment the row was written.
-            sql::<Timestamptz>("now()"),
-        ));
+        let row = users::table
+            .filter(users::id.eq(new.user_id))
+            .filter(users::is_active)
+            .filter(users::password_hash.eq(password_hash))
+            .for_share()
+            .select((
+                new.id.into_sql::<diesel::sql_types::Uuid>(),
+                new.key_hash.into_sql::<Bytea>(),
+                users::id,
+                new.state.into_sql::<Jsonb>(),
+                new.remember.into_sql::<Bool>(),
+                new.created_at.into_sql::<Timestamptz>(),
+                new.expires_at.into_sql::<Timestamptz>(),
+                new.user_agent.into_sql::<Nullable<Text>>(),
+                new.ip.into_sql::<Nullable<Text>>(),
+                // Seen and proved when it was made.
+                new.created_at.into_sql::<Timestamptz>(),
+                new.created_at.into_sql::<Timestamptz>(),
+            ));
         let inserted = diesel::insert_into(sessions::table)
             .values(row)
             .into_columns((
@@ -140,18 +153,27 @@ impl Session {
                 sessions::user_agent,
                 sessions::ip,
                 sessions::last_seen_at,
+                sessions::authenticated_at,
             ))
             .execute(conn)?;
         Ok(inserted == 1)
     }
 
-    /// Moves the session `id` of `user_id` to a new key hash; `false` when it is gone (revoked,
-    /// or its user deactivated). Its row lock orders it with any concurrent revocation.
-    pub fn move_key(conn: &mut PgConnection, user_id: Uuid, id: Uuid, key_hash: &[u8]) -> Result<bool, ApiError> {
-        let n = diesel::update(sessions::table.filter(sessions::id.eq(id)).filter(sessions::user_id.eq(user_id)))
-            .set(sessions::key_hash.eq(key_hash))
-            .execute(conn)?;
-        Ok(n == 1)
+    /// Moves the session `id` of `user_id` to a new key hash, after its owner proved the
+    /// password in it: the session's new `authenticated_at`, or `None` when it is gone
+    /// (revoked, or its user deactivated). Its row lock orders it with any concurrent
+    /// revocation.
+    pub fn move_key_after_proof(
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        id: Uuid,
+        key_hash: &[u8],
+    ) -> Result<Option<DateTime<Utc>>, ApiError> {
+        Ok(diesel::update(sessions::table.filter(sessions::id.eq(id)).filter(sessions::user_id.eq(user_id)))
+            .set((sessions::key_hash.eq(key_hash), sessions::authenticated_at.eq(Utc::now())))
+            .returning(sessions::authenticated_at)
+            .get_result(conn)
+            .optional()?)
     }
 
     pub fn update_state(conn: &mut PgConnection, key_hash: &[u8], state: serde_json::Value) -> Result<(), ApiError> {

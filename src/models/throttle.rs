@@ -1,6 +1,6 @@
 //! Password-attempt throttling, in PostgreSQL so that every instance of the service agrees.
 //!
-//! - An account name is locked after 10 consecutive failures: for 1 minute, then 2, 4, ...
+//! - An account is locked after 10 consecutive failures: for 1 minute, then 2, 4, ...
 //!   doubling per further failure, capped at 1 hour. While locked no password is evaluated,
 //!   so at most about 16 guesses per account per hour are ever checked (ASVS 2.2.1 allows 100).
 //!   A successful check clears the count.
@@ -22,6 +22,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::models::statement::{Bind, Statement};
@@ -32,8 +33,7 @@ pub const ACCOUNT_FAILURES_BEFORE_LOCK: i32 = 10;
 pub const IP_FAILURES_PER_WINDOW: i32 = 100;
 pub const IP_WINDOW: Duration = Duration::minutes(15);
 
-/// Names longer than any username are still counted (an attacker must not escape the count
-/// with one), under their SHA-256: a btree key cannot hold 16 KiB.
+/// The longest username key counted as it is (see [`account_key`]).
 const LONGEST_PLAIN_KEY: usize = 600;
 
 /// One counted attempt, to be settled by [`succeeded`] or taken back by [`withdraw`].
@@ -50,19 +50,17 @@ impl Claim {
     pub fn sets_lock(&self) -> bool {
         self.lock.is_some()
     }
-
-    /// The throttling key of the account this attempt was for.
-    pub fn account(&self) -> &str {
-        &self.account
-    }
 }
 
-/// The throttling key of an account name (a username key, known or not).
-pub fn account_key(username_key: &str) -> String {
-    if username_key.len() <= LONGEST_PLAIN_KEY {
-        username_key.to_owned()
-    } else {
-        format!("sha256:{}", hex::encode(Sha256::digest(username_key.as_bytes())))
+/// Whose count an attempt adds to: the account's own, whatever it is called now, or, for a
+/// name that belongs to no account, that name's (so that known and unknown names answer alike).
+pub fn account_key(user: Option<Uuid>, username_key: &str) -> String {
+    match user {
+        Some(id) => format!("user:{id}"),
+        // Names longer than any username are still counted (an attacker must not escape the
+        // count with one), under their SHA-256: a btree key cannot hold 16 KiB.
+        None if username_key.len() <= LONGEST_PLAIN_KEY => format!("name:{username_key}"),
+        None => format!("name:sha256:{}", hex::encode(Sha256::digest(username_key.as_bytes()))),
     }
 }
 
@@ -89,7 +87,8 @@ pub struct Refusal {
 
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
-        ApiError::TooManyAttempts { retry_after: refusal.retry_after }
+        let limit = if refusal.account_locked { "account" } else { "address" };
+        ApiError::TooManyAttempts { limit, retry_after: refusal.retry_after }
     }
 }
 
@@ -159,7 +158,7 @@ pub fn succeeded(conn: &mut PgConnection, claim: &Claim) -> Result<(), ApiError>
 pub fn withdraw(conn: &mut PgConnection, claim: &Claim) -> Result<(), ApiError> {
     diesel::sql_query(
         "UPDATE login_throttles SET failures = greatest(failures - 1, 0), locked_until = NULL \
-         WHERE username_key = $1 AND locked_until IS NOT DISTINCT FROM $2",
+         WHERE account = $1 AND locked_until IS NOT DISTINCT FROM $2",
     )
     .bind::<Text, _>(&claim.account)
     .bind::<Nullable<Timestamptz>, _>(claim.lock)

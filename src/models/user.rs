@@ -70,6 +70,10 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     /// The holder typed the code we sent to `phone`.
     pub phone_verified: bool,
+    /// `email` as it is compared (`fields::email_key`): unique.
+    pub email_key: Option<String>,
+    /// The holder opened the link we mailed to `email`.
+    pub email_verified: bool,
 }
 
 /// The user as the API shows it: everything but the password hash.
@@ -78,6 +82,7 @@ pub struct UserView {
     pub id: Uuid,
     pub username: String,
     pub email: Option<String>,
+    pub email_verified: bool,
     pub phone: Option<String>,
     pub phone_verified: bool,
     pub role: Role,
@@ -94,6 +99,7 @@ impl From<&User> for UserView {
             id: u.id,
             username: u.username.clone(),
             email: u.email.clone(),
+            email_verified: u.email_verified,
             phone: u.phone.clone(),
             phone_verified: u.phone_verified,
             role: u.role,
@@ -111,6 +117,7 @@ pub struct NewUser {
     pub username: String,
     pub username_key: String,
     pub email: Option<String>,
+    pub email_key: Option<String>,
     pub phone: Option<String>,
     pub password_hash: String,
     pub role: Role,
@@ -123,6 +130,8 @@ pub struct ProfileChange {
     pub username: Option<String>,
     pub username_key: Option<String>,
     pub email: Option<Option<String>>,
+    pub email_key: Option<Option<String>>,
+    pub email_verified: Option<bool>,
     pub phone: Option<Option<String>>,
     pub phone_verified: Option<bool>,
     pub role: Option<Role>,
@@ -137,7 +146,7 @@ impl User {
         conn.transaction(|conn| {
             let wanted = Wanted {
                 username_key: Some(&new.username_key),
-                email: new.email.as_deref(),
+                email_key: new.email_key.as_deref(),
                 phone: new.phone.as_deref(),
             };
             wanted.ensure_free(conn, new.id, holders)?;
@@ -153,15 +162,9 @@ impl User {
         Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
     }
 
-    /// The active user with this email address (compared in lower case, as it is unique).
-    pub fn find_active_by_email(conn: &mut PgConnection, address: &str) -> Result<Option<User>, ApiError> {
-        use diesel::dsl::sql;
-        Ok(users::table
-            .filter(sql::<diesel::sql_types::Bool>("lower(email) = ").bind::<Text, _>(address.to_lowercase()))
-            .filter(users::is_active)
-            .select(User::as_select())
-            .first(conn)
-            .optional()?)
+    /// The user with this address (by its key, `fields::email_key`).
+    pub fn find_by_email_key(conn: &mut PgConnection, key: &str) -> Result<Option<User>, ApiError> {
+        Ok(users::table.filter(users::email_key.eq(key)).select(User::as_select()).first(conn).optional()?)
     }
 
     pub fn find_by_username_key(conn: &mut PgConnection, key: &str) -> Result<Option<User>, ApiError> {
@@ -184,7 +187,7 @@ impl User {
             };
             let wanted = Wanted {
                 username_key: change.username_key.as_deref(),
-                email: change.email.as_ref().and_then(Option::as_deref),
+                email_key: change.email_key.as_ref().and_then(Option::as_deref),
                 phone: new_phone,
             };
             wanted.ensure_free(conn, id, holders)?;
@@ -211,8 +214,19 @@ impl User {
         Ok(())
     }
 
+    /// Replaces the hash `old` by `new` (the same password at a new bcrypt cost), unless the
+    /// password changed meanwhile; whether it did. The hash the caller may rely on is then the
+    /// one stored.
+    pub fn upgrade_password_hash(conn: &mut PgConnection, id: Uuid, old: &str, new: &str) -> Result<bool, ApiError> {
+        let n = diesel::update(users::table.find(id).filter(users::password_hash.eq(old)))
+            .set(users::password_hash.eq(new))
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+
     /// Changes a user's role and whether they may log in, keeping at least one active admin
-    /// (409 `last_admin`); deactivation revokes every session of the user. Runs in its own
+    /// (409 `last_admin`); deactivation revokes every session of the user and ends their
+    /// reset links. Runs in its own
     /// transaction: the active admins' rows are locked first, so that two admins demoting each
     /// other at the same moment cannot both succeed.
     pub fn change_standing(
@@ -239,6 +253,7 @@ impl User {
             match is_active {
                 Some(false) => {
                     crate::models::session::Session::end_for_deactivation(conn, id)?;
+                    crate::models::reset::end_all(conn, id)?;
                 }
                 Some(true) => crate::models::session::Session::forget_endings(conn, id)?,
                 None => {}
@@ -283,7 +298,7 @@ impl User {
 /// The unique values an account wants to have.
 struct Wanted<'a> {
     username_key: Option<&'a str>,
-    email: Option<&'a str>,
+    email_key: Option<&'a str>,
     phone: Option<&'a str>,
 }
 
@@ -292,7 +307,7 @@ impl Wanted<'_> {
     /// the authority (two accounts racing for a name end with one of them `taken`); this names
     /// all of a request's conflicts at once, so that a client fixes them in one go.
     fn ensure_free(&self, conn: &mut PgConnection, id: Uuid, holders: PhoneHolders) -> Result<(), ApiError> {
-        use diesel::dsl::{exists, sql};
+        use diesel::dsl::exists;
         let others = || users::table.filter(users::id.ne(id));
         let mut taken = Vec::new();
         if let Some(key) = self.username_key {
@@ -300,9 +315,8 @@ impl Wanted<'_> {
                 taken.push(Unique::Username);
             }
         }
-        if let Some(email) = self.email {
-            let same = sql::<diesel::sql_types::Bool>("lower(email) = lower(").bind::<Text, _>(email).sql(")");
-            if diesel::select(exists(others().filter(same))).get_result(conn)? {
+        if let Some(key) = self.email_key {
+            if diesel::select(exists(others().filter(users::email_key.eq(key)))).get_result(conn)? {
                 taken.push(Unique::Email);
             }
         }

@@ -1,10 +1,11 @@
-//! Outbound messages: password reset links by email, phone codes by SMS.
+//! Outbound messages: password reset and verification links and notices by email, phone codes
+//! by SMS.
 //!
 //! A request writes its message into the outbox table in the transaction of what caused it
-//! (`models::outbox`) and answers at once; a worker thread on each instance ([`worker`])
-//! delivers it, with retries and backoff, so a mail or SMS outage, or a crash, loses nothing
-//! and never slows a request. Without a transport, in dev mode the message is written to the
-//! log instead; outside dev mode the endpoints that would send one answer 503.
+//! (`models::outbox`) and answers at once; a worker thread per channel on each instance
+//! ([`worker`]) delivers it, with retries and backoff, so a mail or SMS outage, or a crash,
+//! loses nothing and never slows a request. Without a transport, in dev mode the message is
+//! written to the log instead; outside dev mode the endpoints that would send one answer 503.
 
 mod sms;
 mod worker;
@@ -19,7 +20,7 @@ use lettre::{Message, SmtpTransport, Transport};
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::models::outbox::Kind;
+use crate::models::outbox::{Channel, Kind};
 
 pub use worker::Worker;
 
@@ -37,7 +38,8 @@ struct Inner {
     sms: Option<sms::Gateway>,
     dev: bool,
     public_url: String,
-    bell: (Mutex<bool>, Condvar),
+    /// A bell per channel (mail, SMS): a rung bell wakes that channel's worker.
+    bells: [(Mutex<bool>, Condvar); 2],
 }
 
 impl Outbox {
@@ -62,16 +64,16 @@ impl Outbox {
                 sms,
                 dev: config.is_dev(),
                 public_url: config.public_url(),
-                bell: (Mutex::new(false), Condvar::new()),
+                bells: [(Mutex::new(false), Condvar::new()), (Mutex::new(false), Condvar::new())],
             }),
         })
     }
 
     /// 503 when a message of this kind can be neither sent nor, in dev mode, logged.
     pub fn ensure_can_send(&self, kind: Kind) -> Result<(), ApiError> {
-        let transport = match kind {
-            Kind::PasswordReset => self.inner.mail.is_some(),
-            Kind::PhoneCode => self.inner.sms.is_some(),
+        let transport = match kind.channel() {
+            Channel::Mail => self.inner.mail.is_some(),
+            Channel::Sms => self.inner.sms.is_some(),
         };
         if transport || self.inner.dev {
             Ok(())
@@ -80,16 +82,17 @@ impl Outbox {
         }
     }
 
-    /// Wakes this process's worker: a message was just committed.
+    /// Wakes this process's workers: a message was just committed.
     pub fn wake(&self) {
-        let (rang, bell) = &self.inner.bell;
-        *rang.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        bell.notify_all();
+        for (rang, bell) in &self.inner.bells {
+            *rang.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            bell.notify_all();
+        }
     }
 
-    /// Waits until [`Outbox::wake`] or `timeout`.
-    fn wait(&self, timeout: Duration) {
-        let (rang, bell) = &self.inner.bell;
+    /// Waits until [`Outbox::wake`] or `timeout`, on the bell of `channel`.
+    fn wait(&self, channel: Channel, timeout: Duration) {
+        let (rang, bell) = &self.inner.bells[channel as usize];
         let guard = rang.lock().unwrap_or_else(|e| e.into_inner());
         let (mut guard, _) = bell.wait_timeout_while(guard, timeout, |rang| !*rang).unwrap_or_else(|e| e.into_inner());
         *guard = false;

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::codes::FieldCode;
+use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -53,7 +54,7 @@ fn phone_prefix(q: &str) -> Option<String> {
         return None;
     }
     if let Some(full) = parse_phone(q) {
-        return Some(full);
+        return Some(full.e164);
     }
     Some(match (q.trim_start().starts_with('+'), digits.strip_prefix('0')) {
         (true, _) => format!("+{digits}"),
@@ -74,15 +75,18 @@ fn valid_role(role: &str) -> Result<(), ValidationError> {
 }
 
 /// `PATCH /api/v1/users/{id}`: role and activity; deactivation revokes every session, and
-/// no change may leave the service without an active admin (409 `last_admin`).
+/// no change may leave the service without an active admin (409 `last_admin`). Every admin
+/// change needs a recent password proof in this session (403 `reauthentication_required`).
 pub async fn update(
     current: CurrentUser,
     db: web::Data<Db>,
+    config: web::Data<Config>,
     id: web::Path<String>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> Result<HttpResponse, ApiError> {
     current.require_admin()?;
     let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
+    current.require_recent_proof(config.reauth_window())?;
     let role = body.role.as_deref().and_then(Role::parse);
     let user = db.run(move |conn| User::change_standing(conn, id, role, body.is_active)).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&user)))

@@ -1,6 +1,7 @@
 //! Every route of the service, registered in one place.
 
 mod admin;
+mod email_verification;
 pub mod metrics;
 mod ops;
 mod password_resets;
@@ -28,11 +29,14 @@ pub fn resources() -> Vec<Resource> {
         Resource::new("/api/v1/users").post(users::signup).get(admin::list),
         Resource::new("/api/v1/users/me").get(users::me).patch(users::update_me).delete(users::delete_me),
         Resource::new("/api/v1/users/me/password").put(users::change_password),
+        Resource::new("/api/v1/users/me/email-verification").post(email_verification::request),
+        Resource::new("/api/v1/email-verifications/confirm").post(email_verification::confirm),
         Resource::new("/api/v1/users/me/phone-verification").post(phone_verification::request),
         Resource::new("/api/v1/users/me/phone-verification/confirm").post(phone_verification::confirm),
         Resource::new("/api/v1/users/{id}").patch(admin::update),
         Resource::new("/api/v1/sessions").post(sessions::login).get(sessions::list).delete(sessions::revoke_others),
         Resource::new("/api/v1/sessions/current").get(sessions::current).delete(sessions::logout),
+        Resource::new("/api/v1/sessions/current/reauthentication").post(sessions::reauthenticate),
         Resource::new("/api/v1/sessions/{id}").delete(sessions::revoke),
         Resource::new("/api/v1/stamps").get(stamps::card).post(stamps::stamp),
         Resource::new("/api/v1/stamps/events").get(stamps::events),

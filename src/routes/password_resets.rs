@@ -10,14 +10,15 @@ use serde_json::json;
 use validator::{Validate, ValidationErrors};
 
 use crate::auth::attempts::Attempts;
-use crate::auth::client_ip::ClientIp;
+use crate::auth::client_ip::{attempt_key, ClientIp};
 use crate::auth::password::Passwords;
 use crate::auth::password_rules;
 use crate::db::Db;
 use crate::error::{field_code, ApiError};
 use crate::extract::ApiJson;
 use crate::fields::{self, FieldErrors};
-use crate::models::outbox::{self, Kind};
+use crate::models::limit;
+use crate::models::outbox::{self, Kind, Outgoing};
 use crate::models::reset;
 use crate::models::session::Session;
 use crate::models::user::User;
@@ -36,25 +37,27 @@ impl Validate for ResetRequest {
     }
 }
 
-/// `POST /api/v1/password-resets`: 202, whoever the address belongs to.
+/// `POST /api/v1/password-resets`: 202, whoever the address belongs to. At most 10 such
+/// requests (with email verification requests) per client address an hour, counted first.
 pub async fn request(
     db: web::Data<Db>,
     outbox: web::Data<Outbox>,
+    ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<ResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
     outbox.ensure_can_send(Kind::PasswordReset)?;
-    let address = body.email.unwrap_or_default().trim().to_lowercase();
-    db.run(move |conn| outbox::enqueue(conn, Kind::PasswordReset, &address, None)).await?;
+    let address = fields::email_key(&body.email.unwrap_or_default());
+    let client = attempt_key(ip);
+    db.run(move |conn| {
+        limit::MAIL_REQUESTS_PER_ADDRESS.take(conn, &client, limit::MAIL_REQUESTS_PER_ADDRESS.rates)?;
+        outbox::enqueue(conn, Outgoing::new(Kind::PasswordReset, address))
+    })
+    .await?;
     outbox.wake();
     Ok(HttpResponse::Accepted().json(json!({
         "status": "accepted",
-        "detail": "If an active account has this address, a link to reset its password is on its way."
+        "detail": "If an active account has this verified address, a link to reset its password is on its way."
     })))
-}
-
-/// A reset token as the mail carries it: 64 hexadecimal characters.
-fn plausible_token(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,7 +91,7 @@ pub async fn confirm(
     let claim = attempts.claim_address(&db, ip).await?;
     // A token that cannot be good costs no bcrypt work (nor does a burst of them).
     let checked = token.clone();
-    if !plausible_token(&token) || !db.run(move |conn| reset::is_valid(conn, &checked)).await? {
+    if !fields::plausible_token(&token) || !db.run(move |conn| reset::is_valid(conn, &checked)).await? {
         return Err(ApiError::InvalidToken);
     }
     // The token is right: no failure of the address, whatever the new password is like.
@@ -96,7 +99,8 @@ pub async fn confirm(
     let hash = passwords.hash(passwords.reserve()?, new_password.clone()).await?;
     db.transaction(move |conn| {
         let user_id = reset::redeem(conn, &token)?.ok_or(ApiError::InvalidToken)?;
-        let user = User::find(conn, user_id)?.ok_or(ApiError::InvalidToken)?;
+        // A deactivated account's links are ended, and would be refused anyway.
+        let user = User::find(conn, user_id)?.filter(|u| u.is_active).ok_or(ApiError::InvalidToken)?;
         // A failure rolls the redemption back too: the token stays good for a better password.
         password_rules::check(&new_password, &user.username)
             .map_err(|e| ApiError::field("new_password", field_code(&e)))?;

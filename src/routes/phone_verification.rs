@@ -6,29 +6,37 @@ use serde::Deserialize;
 use serde_json::json;
 use validator::Validate;
 
+use crate::codes::FieldCode;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::models::outbox::{self, Kind};
+use crate::fields::allowed_phone;
+use crate::models::outbox::{self, Kind, Outgoing};
 use crate::models::phone::{self, PhoneHolders, CODE_LIFETIME};
 use crate::models::user::UserView;
 use crate::outbox::Outbox;
 use crate::session::CurrentUser;
 
 /// `POST /api/v1/users/me/phone-verification`: 202, a code is on its way to the account's
-/// phone. 422 without a phone; 429 after five codes in an hour.
+/// phone. 422 without a phone, or for a number of a region no longer accepted; 429 past the
+/// user's or the number's limits; 503 once the service's hourly SMS budget is spent.
 pub async fn request(
     current: CurrentUser,
     db: web::Data<Db>,
+    config: web::Data<Config>,
     outbox: web::Data<Outbox>,
 ) -> Result<HttpResponse, ApiError> {
     outbox.ensure_can_send(Kind::PhoneCode)?;
-    let user_id = current.user.id;
+    // A number stored before its region was refused is sent nothing (SMS pumping).
+    if current.user.phone.as_deref().is_some_and(|p| allowed_phone(p, &config.phone_regions).is_none()) {
+        return Err(ApiError::field("phone", FieldCode::RegionNotAllowed));
+    }
+    let (user_id, budget) = (current.user.id, config.sms_hourly_limit);
     let phone = db
         .transaction(move |conn| {
-            let (verification, phone) = phone::request_code(conn, user_id)?;
-            outbox::enqueue(conn, Kind::PhoneCode, &phone, Some(verification))?;
+            let (verification, phone) = phone::request_code(conn, user_id, budget)?;
+            outbox::enqueue(conn, Outgoing::new(Kind::PhoneCode, phone.clone()).about(verification))?;
             Ok(phone)
         })
         .await?;
@@ -48,7 +56,7 @@ fn six_digits(code: &str) -> Result<(), validator::ValidationError> {
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(crate::codes::FieldCode::InvalidFormat.error())
+        Err(FieldCode::InvalidFormat.error())
     }
 }
 

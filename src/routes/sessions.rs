@@ -16,9 +16,9 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::fields::{normalise_username, username_key};
 use crate::models::page::PageQuery;
-use crate::models::reset;
 use crate::models::session::Session;
 use crate::models::user::{User, UserView};
+use crate::models::{reset, throttle};
 use crate::session::{self, cookie, CurrentUser};
 
 #[derive(Debug, Default, Deserialize, Validate)]
@@ -51,31 +51,73 @@ pub async fn login(
     let remember = body.remember;
     let given = body.password.unwrap_or_default();
     let key = username_key(&normalise_username(body.username.as_deref().unwrap_or_default()));
-    let attempt = Attempt::new(&key, ip);
-    let (claim, user) = attempts.claim(&db, &attempt, move |conn| User::find_by_username_key(conn, &key)).await?;
+    let attempt = Attempt::by_name(&key, ip);
+    let (claim, user) = attempts
+        .claim(&db, &attempt, move |conn| {
+            // The account the name belongs to now carries the count, not the name.
+            let user = User::find_by_username_key(conn, &key)?;
+            Ok((throttle::account_key(user.as_ref().map(|u| u.id), &key), user))
+        })
+        .await?;
     // An inactive account is checked against the dummy hash, like an unknown one: its right
     // password must neither log in nor clear the count.
     let user = user.filter(|u| u.is_active);
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let rehash = stored.as_deref().filter(|hash| password::needs_rehash(hash, passwords.cost())).map(|_| given.clone());
-    let verdict = attempts.check(claim, &db, &passwords, given, stored, rehash).await?;
+    let verdict = attempts.check(&attempt, claim, &db, &passwords, given, stored, rehash).await?;
     let (user, new_hash) = match (user, verdict) {
         (Some(user), Verdict::Right { new_hash }) => (user, new_hash),
         _ => return Err(ApiError::InvalidCredentials),
     };
-    let user_id = user.id;
-    db.run(move |conn| {
-        // A login proves the password is known: a pending reset link is no longer needed.
-        reset::end_all(conn, user_id)?;
-        match new_hash {
-            Some(hash) => User::set_password_hash(conn, user_id, &hash),
-            None => Ok(()),
-        }
-    })
-    .await?;
-    let view = session::log_in(&req, &config, user.id, remember, ip)?;
+    let (user_id, checked) = (user.id, user.password_hash.clone());
+    let proved = db
+        .run(move |conn| {
+            // A login proves the password is known: a pending reset link is no longer needed.
+            reset::end_all(conn, user_id)?;
+            Ok(match new_hash {
+                Some(hash) if User::upgrade_password_hash(conn, user_id, &checked, &hash)? => hash,
+                _ => checked,
+            })
+        })
+        .await?;
+    let view = session::log_in(&req, &config, &db, &user, proved, remember, ip).await?;
     let body = json!({"session": view, "user": UserView::from(&user), "next": safe_next(query.next.as_deref())});
     Ok(HttpResponse::Created().json(body))
+}
+
+#[derive(Debug, Default, Deserialize, Validate)]
+pub struct Reauthentication {
+    #[validate(required)]
+    password: Option<String>,
+}
+
+/// `POST /api/v1/sessions/current/reauthentication`: the owner proves the password again,
+/// which allows sensitive changes in this session for `STAMPCARD_REAUTH_WINDOW`. The session
+/// moves to a new key (the cookie is re-issued), so a stolen copy of the old cookie dies with
+/// the proof. A password attempt like a login: 403 `invalid_password`, 429 when locked.
+pub async fn reauthenticate(
+    req: HttpRequest,
+    current: CurrentUser,
+    db: web::Data<Db>,
+    passwords: web::Data<Passwords>,
+    attempts: web::Data<Attempts>,
+    config: web::Data<Config>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<Reauthentication>,
+) -> Result<HttpResponse, ApiError> {
+    let CurrentUser { user, mut session } = current;
+    let given = body.password.unwrap_or_default();
+    attempts.reauthenticate(Attempt::by_user(user.id, ip), &db, &passwords, given, user.password_hash, None).await?;
+    let key_hash = session::move_to_new_key()?;
+    let (user_id, session_id) = (user.id, session.id);
+    // The row lock orders this with any revocation of the session: revoked first, the proof
+    // is refused with 401; revoked after, the row goes under its new key.
+    session.authenticated_at = db
+        .run(move |conn| Session::move_key_after_proof(conn, user_id, session_id, &key_hash))
+        .await?
+        .ok_or(ApiError::Unauthenticated { next: None, reason: None })?;
+    session::renew(&req, session.remember, &config);
+    Ok(HttpResponse::Ok().json(json!({"session": session.view(Some(session.id))})))
 }
 
 /// `GET /api/v1/sessions/current`: whoami.

@@ -10,9 +10,9 @@ use validator::{Validate, ValidationError};
 use crate::codes::FieldCode;
 use crate::config::Config;
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::error::{field_code, ApiError};
 use crate::extract::{parse, present};
-use crate::fields::{self, parse_phone, Phone};
+use crate::fields::{self, allowed_phone, Phone};
 use crate::idempotency::{Idempotent, REPLAYED};
 use crate::metrics::Metrics;
 use crate::models::card::{Card, Event, Holder};
@@ -82,7 +82,9 @@ fn read_target(current: &CurrentUser, phone: Option<&str>, config: &Config) -> R
     match phone {
         None => Ok(Holder::User(current.user.id)),
         Some(_) if !current.role().is_staff() => Err(ApiError::Forbidden),
-        Some(raw) => parse_phone(raw).map(|e164| customer(e164, config)).ok_or(ApiError::CustomerNotFound),
+        Some(raw) => allowed_phone(raw, &config.phone_regions)
+            .map(|e164| customer(e164, config))
+            .ok_or(ApiError::CustomerNotFound),
     }
 }
 
@@ -122,7 +124,7 @@ pub async fn stamp(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     current.require_staff()?;
-    let input: StampRequest = parse(&body)?;
+    let input: StampRequest = parse(&req, &body)?;
     let idempotent = Idempotent::new(&req, &body)?;
     let holder = input.holder(&config)?;
     let (count, issuer, per_reward) = (input.count(), current.user.id, config.stamps_per_reward);
@@ -147,14 +149,18 @@ pub async fn redeem(
     metrics: web::Data<Metrics>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let input: RedeemRequest = parse(&body)?;
+    let input: RedeemRequest = parse(&req, &body)?;
     let holder = match (current.role().is_staff(), input.phone) {
         (false, None) => Holder::User(current.user.id),
         // Nobody redeems someone else's stamps but staff.
         (false, Some(_)) => return Err(ApiError::Forbidden),
         (true, None) => return Err(ApiError::field("phone", FieldCode::Required)),
         (true, Some(raw)) => {
-            let e164 = parse_phone(&raw).ok_or_else(|| ApiError::field("phone", FieldCode::InvalidPhone))?;
+            let phone = fields::with_phone_regions(&config.phone_regions, || {
+                let phone = Phone::parse(&raw);
+                fields::validate_phone(&phone).map(|()| phone.into_e164())
+            });
+            let e164 = phone.map_err(|e| ApiError::field("phone", field_code(&e)))?.unwrap_or_default();
             customer(e164, &config)
         }
     };

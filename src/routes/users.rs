@@ -5,19 +5,22 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use validator::{Validate, ValidationErrors};
 
-use crate::accounts::{check_new_account, new_user};
+use crate::accounts::{change_profile, check_new_account, new_user, ProfileUpdate};
 use crate::auth::attempts::{Attempt, Attempts};
-use crate::auth::client_ip::ClientIp;
+use crate::auth::client_ip::{attempt_key, ClientIp};
 use crate::auth::password::Passwords;
 use crate::auth::password_rules;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{field_code, ApiError};
 use crate::extract::{present, ApiJson};
-use crate::fields::{self, normalise_username, username_key, FieldErrors, Phone};
+use crate::fields::{self, FieldErrors, Phone};
+use crate::models::limit::{self, Rate};
+use crate::models::outbox::{self, Kind, Outgoing};
 use crate::models::reset;
 use crate::models::session::Session;
-use crate::models::user::{PhoneHolders, ProfileChange, Role, User, UserView};
+use crate::models::user::{PhoneHolders, Role, User, UserView};
+use crate::outbox::Outbox;
 use crate::session::{self, CurrentUser};
 
 /// `POST /api/v1/users`. A `role` in the body is ignored: there is no field for it.
@@ -40,21 +43,38 @@ impl Validate for Signup {
     }
 }
 
-/// `POST /api/v1/users`: creates a customer and logs them in.
+/// `POST /api/v1/users`: creates a customer and logs them in. At most
+/// `STAMPCARD_SIGNUPS_PER_HOUR` per client address, counted before any work; an email address
+/// is sent a link to prove it.
 pub async fn signup(
     req: HttpRequest,
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
     config: web::Data<Config>,
+    outbox: web::Data<Outbox>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<Signup>,
 ) -> Result<HttpResponse, ApiError> {
+    if config.signups_per_hour > 0 {
+        let rate = [Rate::per_hour(config.signups_per_hour.try_into().unwrap_or(i32::MAX))];
+        let address = attempt_key(ip);
+        db.run(move |conn| limit::SIGNUPS_PER_ADDRESS.take(conn, &address, &rate)).await?;
+    }
     let hash = passwords.hash(passwords.reserve()?, body.password.clone().unwrap_or_default()).await?;
     let new_user =
         new_user(&body.username.unwrap_or_default(), body.email.as_deref(), body.phone, hash, Role::Customer);
     let holders = PhoneHolders::from_setting(config.require_verified_phone);
-    let user = db.run(move |conn| User::insert(conn, new_user, holders)).await?;
-    session::log_in(&req, &config, user.id, false, ip)?;
+    let user = db
+        .transaction(move |conn| {
+            let user = User::insert(conn, new_user, holders)?;
+            if let Some(key) = &user.email_key {
+                outbox::enqueue(conn, Outgoing::new(Kind::EmailVerification, key.clone()).about(user.id))?;
+            }
+            Ok(user)
+        })
+        .await?;
+    outbox.wake();
+    session::log_in(&req, &config, &db, &user, user.password_hash.clone(), false, ip).await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, "/api/v1/users/me")).json(UserView::from(&user)))
 }
 
@@ -84,29 +104,26 @@ impl Validate for ProfilePatch {
     }
 }
 
-impl ProfilePatch {
-    fn into_change(self) -> ProfileChange {
-        let username = self.username.as_deref().map(normalise_username);
-        ProfileChange {
-            username_key: username.as_deref().map(username_key),
-            username,
-            email: self.email.map(|e| e.map(|e| e.trim().to_owned())),
-            phone: self.phone.map(|p| p.and_then(Phone::into_e164)),
-            ..ProfileChange::default()
-        }
-    }
-}
-
-/// `PATCH /api/v1/users/me`.
+/// `PATCH /api/v1/users/me`. Changing the username, email or phone needs a recent password
+/// proof in this session (403 `reauthentication_required` otherwise, nothing changed): with a
+/// stolen cookie alone, the account's recovery address cannot be taken.
 pub async fn update_me(
     current: CurrentUser,
     db: web::Data<Db>,
     config: web::Data<Config>,
+    outbox: web::Data<Outbox>,
     ApiJson(body): ApiJson<ProfilePatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let change = body.into_change();
+    let email = body.email.as_ref().map(Option::as_deref);
+    let phone = body.phone.map(|p| p.and_then(Phone::into_e164));
+    let update = ProfileUpdate::against(&current.user, body.username.as_deref(), email, phone);
+    if update.is_empty() {
+        return Ok(HttpResponse::Ok().json(UserView::from(&current.user)));
+    }
+    current.require_recent_proof(config.reauth_window())?;
     let holders = PhoneHolders::from_setting(config.require_verified_phone);
-    let user = db.run(move |conn| User::update_profile(conn, current.user.id, change, holders)).await?;
+    let user = db.run(move |conn| change_profile(conn, &current.user, update, holders)).await?;
+    outbox.wake();
     Ok(HttpResponse::Ok().json(UserView::from(&user)))
 }
 
@@ -127,7 +144,7 @@ pub async fn delete_me(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<DeleteAccount>,
 ) -> Result<HttpResponse, ApiError> {
-    let attempt = Attempt::new(&current.user.username_key, ip);
+    let attempt = Attempt::by_user(current.user.id, ip);
     let given = body.password.unwrap_or_default();
     attempts.reauthenticate(attempt, &db, &passwords, given, current.user.password_hash.clone(), None).await?;
     db.run(move |conn| User::delete(conn, current.user.id)).await?;
@@ -167,7 +184,7 @@ pub async fn change_password(
     let new_password = body.new_password.unwrap_or_default();
     password_rules::check(&new_password, &current.user.username)
         .map_err(|e| ApiError::field("new_password", field_code(&e)))?;
-    let attempt = Attempt::new(&current.user.username_key, ip);
+    let attempt = Attempt::by_user(current.user.id, ip);
     let given = body.current_password.unwrap_or_default();
     let hash = attempts
         .reauthenticate(attempt, &db, &passwords, given, current.user.password_hash.clone(), Some(new_password))
@@ -178,7 +195,7 @@ pub async fn change_password(
     db.transaction(move |conn| {
         // The row lock orders this with any revocation of the session: revoked first, the
         // change is refused; revoked after, the row goes under its new key.
-        if !Session::move_key(conn, user_id, session_id, &key_hash)? {
+        if Session::move_key_after_proof(conn, user_id, session_id, &key_hash)?.is_none() {
             return Err(ApiError::Unauthenticated { next: None, reason: None });
         }
         User::set_password_hash(conn, user_id, &hash)?;

@@ -30,7 +30,7 @@ pub fn cookie_name(config: &Config) -> &'static str {
 /// SameSite as configured, Secure outside dev mode, encrypted, a browser-session cookie unless
 /// a login asked to be remembered. One per worker: each has its own lookup batch.
 pub fn session_middleware(config: &Config, db: Db, key: Key) -> SessionMiddleware<PgSessionStore> {
-    SessionMiddleware::builder(PgSessionStore::new(db, config.session_ttl()), key)
+    SessionMiddleware::builder(PgSessionStore::new(db), key)
         .cookie_name(cookie_name(config).to_owned())
         .cookie_secure(!config.is_dev())
         .cookie_http_only(true)

@@ -34,6 +34,17 @@ impl CurrentUser {
         }
     }
 
+    /// 403 `reauthentication_required` unless the owner proved the password in this session
+    /// within `window` (`STAMPCARD_REAUTH_WINDOW`): what a stolen cookie cannot do.
+    pub fn require_recent_proof(&self, window: std::time::Duration) -> Result<(), ApiError> {
+        let age = chrono::Utc::now() - self.session.authenticated_at;
+        if age.to_std().is_ok_and(|age| age > window) {
+            Err(ApiError::ReauthenticationRequired)
+        } else {
+            Ok(())
+        }
+    }
+
     /// 403 unless the user is an admin.
     pub fn require_admin(&self) -> Result<(), ApiError> {
         if self.role() == Role::Admin {

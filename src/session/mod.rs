@@ -35,8 +35,9 @@ use uuid::Uuid;
 
 use crate::codes::EndReason;
 use crate::config::Config;
+use crate::db::Db;
 use crate::error::ApiError;
-use crate::models::session::{Session, SessionView};
+use crate::models::session::{NewSession, Session, SessionView};
 use crate::models::user::User;
 
 pub use cookie::cookie_name;
@@ -68,18 +69,10 @@ pub enum Found {
     Unavailable(String),
 }
 
-/// Session-state keys: what a login writes and the store reads back into the row's columns.
-/// actix-identity keeps the user id under [`USER_ID`] (see [`identity`]).
+/// Session-state keys. The state holds one thing: the user id, which actix-identity keeps
+/// under [`keys::USER_ID`] (see [`identity`]); everything else about a session is a column.
 mod keys {
     pub const USER_ID: &str = "user_id";
-    /// The public id, creation and expiry time, chosen at login so that the login answer can
-    /// describe the session before the row exists; a renewal keeps them.
-    pub const SESSION_ID: &str = "session_id";
-    pub const CREATED_AT: &str = "created_at";
-    pub const EXPIRES_AT: &str = "expires_at";
-    pub const USER_AGENT: &str = "user_agent";
-    pub const IP: &str = "ip";
-    pub const REMEMBER: &str = "remember";
 }
 
 /// What the store, the handlers and the middleware of one request tell each other.
@@ -148,23 +141,30 @@ pub fn ensure_loaded() -> Result<(), ApiError> {
     }
 }
 
-/// Replaces whatever session the browser had with a new one for `user_id`, and describes it
-/// (the row itself is written by the store after the handler returns). With `remember`, the
-/// cookie outlives the browser session.
-pub fn log_in(
+/// Replaces whatever session the browser had with a new one for `user`, who has just proved
+/// the password whose hash is `password_hash` (at login or signup), and describes it. The row
+/// is stored here, not by actix-session after the handler: it is stored only if the user is
+/// still active and the password still that one, so that a login racing a password change, a
+/// reset or a deactivation stores nothing and says so (401 `invalid_credentials`). With
+/// `remember`, the cookie outlives the browser session.
+pub async fn log_in(
     req: &HttpRequest,
     config: &Config,
-    user_id: Uuid,
+    db: &Db,
+    user: &User,
+    password_hash: String,
     remember: bool,
     ip: Option<IpAddr>,
 ) -> Result<SessionView, ApiError> {
-    let session = req.get_session();
-    session.clear();
+    let key = store::new_key();
     let now = Utc::now();
-    let view = SessionView {
+    let new = NewSession {
         id: Uuid::new_v4(),
+        key_hash: store::hash(&key),
+        user_id: user.id,
+        state: serde_json::json!({ keys::USER_ID: serde_json::to_string(&user.id.to_string()).expect("a string") }),
+        remember,
         created_at: now,
-        last_seen_at: now,
         expires_at: now + config.session_ttl(),
         user_agent: req
             .headers()
@@ -172,18 +172,26 @@ pub fn log_in(
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(512).collect()),
         ip: ip.map(|ip| ip.to_string()),
+    };
+    let view = SessionView {
+        id: new.id,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: new.expires_at,
+        user_agent: new.user_agent.clone(),
+        ip: new.ip.clone(),
+        authenticated_at: now,
         current: true,
     };
-    let insert =
-        |key: &str, value: serde_json::Value| session.insert(key, value).map_err(|e| ApiError::Internal(e.into()));
-    insert(keys::SESSION_ID, serde_json::json!(view.id))?;
-    insert(keys::CREATED_AT, view.created_at.timestamp_micros().into())?;
-    insert(keys::EXPIRES_AT, view.expires_at.timestamp_micros().into())?;
-    insert(keys::REMEMBER, remember.into())?;
-    insert(keys::USER_AGENT, view.user_agent.clone().into())?;
-    insert(keys::IP, view.ip.clone().into())?;
-    // The user id, and a renewal of the key: the old session row goes.
-    identity::log_in(req, user_id)?;
+    if !db.run(move |conn| Session::insert_after_proof(conn, new, &password_hash)).await? {
+        return Err(ApiError::InvalidCredentials);
+    }
+    with(|r| r.moved_to = Some(key))
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("session::scope must wrap the session middleware")))?;
+    // The browser's old session (actix-session deletes its row on the renewal), then the user
+    // id, and a renewal of the key, which hands out the one stored above.
+    req.get_session().clear();
+    identity::log_in(req, user.id)?;
     remember_for(remember, config);
     Ok(view)
 }

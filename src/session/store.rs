@@ -8,33 +8,28 @@
 //! would answer a store error with a plain 500.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
-use chrono::{DateTime, Utc};
 use rand::distributions::{Alphanumeric, DistString};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use super::batch::{Row, SessionLoader};
-use super::{keys, with, Found};
+use super::{with, Found};
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::models::session::{NewSession, Session};
+use crate::models::session::Session;
 
 #[derive(Clone)]
 pub struct PgSessionStore {
     db: Db,
     loader: SessionLoader,
-    /// Absolute lifetime of a session, whatever the cookie says.
-    ttl: Duration,
 }
 
 impl PgSessionStore {
     /// A store with its own lookup batch ([`SessionLoader`]): the server builds one per worker.
-    pub fn new(db: Db, ttl: Duration) -> Self {
-        Self { loader: SessionLoader::new(db.clone()), db, ttl }
+    pub fn new(db: Db) -> Self {
+        Self { loader: SessionLoader::new(db.clone()), db }
     }
 }
 
@@ -56,11 +51,6 @@ fn failed(err: ApiError) -> anyhow::Error {
         with(|r| r.found = Found::Unavailable(why.clone()));
     }
     anyhow::Error::new(err)
-}
-
-/// A state value as actix-session stores it: JSON text.
-fn state_value<T: serde::de::DeserializeOwned>(state: &HashMap<String, String>, key: &str) -> Option<T> {
-    serde_json::from_str(state.get(key)?).ok()
 }
 
 impl SessionStore for PgSessionStore {
@@ -93,37 +83,16 @@ impl SessionStore for PgSessionStore {
 
     async fn save(
         &self,
-        state: HashMap<String, String>,
+        _state: HashMap<String, String>,
         _ttl: &actix_web::cookie::time::Duration,
     ) -> Result<SessionKey, SaveError> {
-        // A renewal whose row the handler already moved (see `session::move_to_new_key`).
-        if let Some(moved) = with(|r| r.moved_to.take()).flatten() {
-            return Ok(moved);
+        // Every session is stored by the handler that made it, after a password proof (see
+        // `session::log_in` and `session::move_to_new_key`): here it only hands out that key.
+        // A session made any other way would be one nobody proved.
+        match with(|r| r.moved_to.take()).flatten() {
+            Some(key) => Ok(key),
+            None => Err(SaveError::Other(anyhow::anyhow!("refusing to store a session no handler made"))),
         }
-        let session_key = new_key();
-        // Only logged-in sessions are stored: our handlers write state only at login.
-        let user_id: Uuid = state_value(&state, keys::USER_ID)
-            .ok_or_else(|| SaveError::Other(anyhow::anyhow!("refusing to store a session without a user")))?;
-        let now = Utc::now();
-        let time = |key| state_value::<i64>(&state, key).and_then(DateTime::from_timestamp_micros);
-        let new = NewSession {
-            id: state_value(&state, keys::SESSION_ID).unwrap_or_else(Uuid::new_v4),
-            created_at: time(keys::CREATED_AT).unwrap_or(now),
-            expires_at: time(keys::EXPIRES_AT).unwrap_or(now + self.ttl),
-            key_hash: hash(&session_key),
-            user_id,
-            remember: state_value(&state, keys::REMEMBER).unwrap_or(false),
-            user_agent: state_value(&state, keys::USER_AGENT),
-            ip: state_value(&state, keys::IP),
-            state: serde_json::to_value(state).expect("a map of strings serialises"),
-        };
-        // A user deactivated or deleted since the handler checked gets no row: the cookie then
-        // names no session, and the next request is anonymous.
-        self.db
-            .run(move |conn| Session::insert_for_active_user(conn, new))
-            .await
-            .map_err(|e| SaveError::Other(failed(e)))?;
-        Ok(session_key)
     }
 
     async fn update(

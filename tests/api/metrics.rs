@@ -55,8 +55,10 @@ async fn metrics_are_served_on_their_own_listener_and_count_what_happens() {
         + value(&text, r#"stampcard_db_pool_connections{state="in_use"}"#);
     assert!(connections >= 1.0, "{text}");
     assert!(text.contains(r#"stampcard_password_jobs{state="queued"}"#), "{text}");
-    assert_eq!(value(&text, r#"stampcard_outbox_messages{state="failed"}"#), 0.0);
-    assert!(text.contains(r#"stampcard_outbox_messages{state="pending"}"#), "{text}");
+    assert_eq!(value(&text, "stampcard_outbox_failed_messages"), 0.0);
+    assert!(text.contains(r#"stampcard_outbox_pending_messages{kind="phone_code"}"#), "{text}");
+    assert!(text.contains(r#"stampcard_outbox_oldest_pending_seconds{kind="password_reset"}"#), "{text}");
+    assert!(text.contains(r#"stampcard_sms_hour{of="limit"} 500"#), "{text}");
 
     // Counters only move forward, and count what happens next.
     assert_eq!(customer.get("/api/v1/users/me").await.status, StatusCode::OK);

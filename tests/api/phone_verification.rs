@@ -33,6 +33,12 @@ async fn type_code(client: &Client, code: &str) -> Res {
     client.post(CONFIRM, json!({"code": code})).await
 }
 
+/// As if a minute had passed for the limits of what anyone can make us send: the counted
+/// requests move back in time (codes and their lifetimes stay as they are).
+fn a_minute_passes(app: &TestApp) {
+    app.db_exec("UPDATE limit_hits SET at = at - interval '61 seconds'");
+}
+
 /// A wrong code that is surely not `right`.
 fn wrong(right: &str) -> String {
     if right == "000000" { "111111" } else { "000000" }.to_owned()
@@ -81,8 +87,9 @@ async fn a_code_dies_after_five_wrong_tries_even_typed_all_at_once() {
         "no try beyond the fifth counted"
     );
     type_code(&client, &code).await.assert_problem(422, "invalid_code");
-    // A new code works.
-    ask_code(&client).await;
+    // A new code works (a minute later: codes to one number are a minute apart).
+    a_minute_passes(&app);
+    assert_eq!(ask_code(&client).await.status, StatusCode::ACCEPTED);
     let messages = gateway.wait_for(2, SOON).await;
     assert_eq!(type_code(&client, &code_of_latest(&messages)).await.status, StatusCode::OK);
 }
@@ -103,18 +110,112 @@ async fn an_expired_code_is_invalid() {
 }
 
 #[tokio::test]
-async fn five_codes_an_hour_however_many_are_asked_for_at_once() {
+async fn five_codes_an_hour_per_account_whatever_its_numbers_however_many_are_asked_for_at_once() {
     let gateway = SmsGateway::start();
     let app = app_with_sms(&gateway, false).await;
-    let client = app.customer("eager", Some(PHONE)).await;
+    let client = app.customer("eager", None).await;
+    // A new number each time, so that only the account's own limit is in play.
+    for i in 0..5 {
+        let res = client.patch("/api/v1/users/me", json!({"phone": format!("010-2468-135{i}")})).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(ask_code(&client).await.status, StatusCode::ACCEPTED);
+    }
+    client.patch("/api/v1/users/me", json!({"phone": "010-2468-1359"})).await;
     let answers = join_all((0..12).map(|_| ask_code(&client))).await;
-    let sent = answers.iter().filter(|r| r.status == StatusCode::ACCEPTED).count();
-    assert_eq!(sent, 5, "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
-    for res in answers.iter().filter(|r| r.status != StatusCode::ACCEPTED) {
+    for res in &answers {
         res.assert_problem(429, "too_many_attempts");
         let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
         assert!((3500..=3600).contains(&retry), "{retry}");
     }
+    assert_eq!(app.count("SELECT count(*) FROM phone_verifications"), 5);
+}
+
+#[tokio::test]
+async fn three_accounts_listing_one_number_get_at_most_three_codes_an_hour_between_them() {
+    let gateway = SmsGateway::start();
+    let app = app_with_sms(&gateway, true).await;
+    let accounts = [
+        app.customer("pumper1", Some(PHONE)).await,
+        app.customer("pumper2", Some(PHONE)).await,
+        app.customer("pumper3", Some(PHONE)).await,
+    ];
+    let mut sent = 0;
+    for round in 0..4 {
+        // 50 requests at once, from the three accounts: a minute apart at most one goes out.
+        let answers = join_all((0..50).map(|i| ask_code(&accounts[i % 3]))).await;
+        let accepted = answers.iter().filter(|r| r.status == StatusCode::ACCEPTED).count();
+        assert_eq!(
+            accepted,
+            usize::from(round < 3),
+            "round {round}: {:?}",
+            answers.iter().map(|r| r.status).collect::<Vec<_>>()
+        );
+        for res in answers.iter().filter(|r| r.status != StatusCode::ACCEPTED) {
+            res.assert_problem(429, "too_many_attempts");
+            let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
+            // The minute between codes (a second more for a request that began before the code
+            // it waited for was counted), then, once the third went out, the hour.
+            assert!(if round < 2 { retry <= 61 } else { retry > 3000 }, "round {round}: {retry}");
+        }
+        sent += accepted;
+        a_minute_passes(&app);
+    }
+    assert_eq!(sent, 3);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(gateway.wait_for(3, SOON).await.len(), 3, "three SMS reached the number");
+}
+
+#[tokio::test]
+async fn a_number_gets_at_most_ten_codes_a_day_whichever_accounts_ask() {
+    let gateway = SmsGateway::start();
+    let app = app_with_sms(&gateway, true).await;
+    let accounts = [app.customer("daily1", Some(PHONE)).await, app.customer("daily2", Some(PHONE)).await];
+    let mut accepted = 0;
+    for hour in 0..4 {
+        for i in 0..3 {
+            if ask_code(&accounts[(hour + i) % 2]).await.status == StatusCode::ACCEPTED {
+                accepted += 1;
+            }
+            a_minute_passes(&app);
+        }
+        // An hour later (the accounts' own counts of five an hour included).
+        app.db_exec("UPDATE limit_hits SET at = at - interval '1 hour'");
+        app.db_exec("UPDATE phone_verifications SET created_at = created_at - interval '1 hour'");
+    }
+    assert_eq!(accepted, 10, "ten a day, whichever accounts ask");
+    let refused = ask_code(&accounts[0]).await;
+    refused.assert_problem(429, "too_many_attempts");
+    let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!(retry > 3600, "until the day's first code is a day old: {retry}");
+}
+
+#[tokio::test]
+async fn wrong_codes_count_per_number_whichever_accounts_type_them() {
+    let gateway = SmsGateway::start();
+    let app = app_with_sms(&gateway, true).await;
+    let mut accounts = Vec::new();
+    for i in 0..3 {
+        let client = app.customer(&format!("typist{i}"), Some(PHONE)).await;
+        assert_eq!(ask_code(&client).await.status, StatusCode::ACCEPTED);
+        accounts.push((client, code(&gateway.wait_for(i + 1, SOON).await[i])));
+        a_minute_passes(&app);
+    }
+    // Five wrong codes each from two accounts, all at once: the number's ten for the hour.
+    let guesses: Vec<(&Client, String)> =
+        accounts[..2].iter().flat_map(|(client, right)| (0..5).map(move |_| (client, wrong(right)))).collect();
+    let tries = join_all(guesses.iter().map(|(client, guess)| type_code(client, guess))).await;
+    assert!(
+        tries.iter().all(|r| r.body["code"] == "invalid_code"),
+        "{:?}",
+        tries.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    // The third account's code was never tried, yet the number may not be guessed at any more.
+    let (third, right) = &accounts[2];
+    type_code(third, &wrong(right)).await.assert_problem(429, "too_many_attempts");
+    type_code(third, right).await.assert_problem(429, "too_many_attempts");
+    assert_eq!(app.count("SELECT max(attempts)::bigint FROM phone_verifications"), 5);
+    app.db_exec("UPDATE limit_hits SET at = at - interval '1 hour'");
+    assert_eq!(type_code(third, right).await.status, StatusCode::OK, "an hour later the right code works");
 }
 
 #[tokio::test]
@@ -187,11 +288,13 @@ async fn with_verified_phones_required_one_of_several_holders_proving_the_number
     let gateway = SmsGateway::start();
     let app = app_with_sms(&gateway, true).await;
     let mut holders = Vec::new();
-    for i in 0..6 {
+    // Three: a number is sent three codes an hour, a minute apart.
+    for i in 0..3 {
         let client = app.customer(&format!("holder{i}"), Some(PHONE)).await;
         assert_eq!(ask_code(&client).await.status, StatusCode::ACCEPTED);
         let code = code(&gateway.wait_for(i + 1, SOON).await[i]);
         holders.push((client, code));
+        a_minute_passes(&app);
     }
     let answers = join_all(holders.iter().map(|(client, code)| type_code(client, code))).await;
     let proven = answers.iter().filter(|r| r.status == StatusCode::OK).count();

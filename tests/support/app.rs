@@ -166,8 +166,8 @@ impl TestApp {
         let mut conn = self.db();
         let role = stampcard::models::user::Role::parse(role).expect("a role");
         let account = stampcard::accounts::NewAccount { username, password: PASSWORD, email: None, phone: None, role };
-        let holders = stampcard::models::user::PhoneHolders::One;
-        stampcard::accounts::create_user_sync(&mut conn, account, 4, holders).expect("create user");
+        stampcard::accounts::create_user_sync(&mut conn, account, &test_config(&self.database_url))
+            .expect("create user");
         let client = self.client();
         let res = client.login(username, PASSWORD).await;
         assert_eq!(res.status, StatusCode::CREATED, "login of {username}: {}", res.body);
