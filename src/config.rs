@@ -203,6 +203,14 @@ impl PhoneRegions {
     }
 }
 
+impl std::str::FromStr for PhoneRegions {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        phone_regions(value)
+    }
+}
+
 /// `STAMPCARD_LOG_FORMAT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {

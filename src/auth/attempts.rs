@@ -215,17 +215,22 @@ impl Attempts {
     fn gate(&self, account: &str) -> Arc<Gate> {
         let mut accounts = lock(&self.accounts);
         if accounts.len() > REMEMBERED_ACCOUNTS {
-            accounts.retain(|_, gate| Arc::strong_count(gate) > 1 || gate.is_locked());
+            accounts
+                .retain(|key, gate| Arc::strong_count(gate) > 1 || (gate.is_locked() && !throttle::is_name_key(key)));
         }
         Arc::clone(accounts.entry(account.to_owned()).or_default())
     }
 
-    /// Drops the account's gate when nobody else waits at it and it remembers no lock.
-    fn forget_unless_needed(&self, account: &str, gate: Arc<Gate>) {
+    /// Drops the gate when nobody else waits at it, unless it remembers the lock of an
+    /// account. A login's gate is its name's, and a name may pass to another account (a
+    /// rename frees it, a signup takes it) that must start clean: what a name's gate learned
+    /// serves only the attempts queued at it together, a burst.
+    fn forget_unless_needed(&self, key: &str, gate: Arc<Gate>) {
         let mut accounts = lock(&self.accounts);
+        let an_accounts_lock = gate.is_locked() && !throttle::is_name_key(key);
         // Two references: the map's and ours.
-        if Arc::strong_count(&gate) == 2 && !gate.is_locked() {
-            accounts.remove(account);
+        if Arc::strong_count(&gate) == 2 && !an_accounts_lock {
+            accounts.remove(key);
         }
     }
 }

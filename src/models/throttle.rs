@@ -33,6 +33,11 @@ pub const ACCOUNT_FAILURES_BEFORE_LOCK: i32 = 10;
 pub const IP_FAILURES_PER_WINDOW: i32 = 100;
 pub const IP_WINDOW: Duration = Duration::minutes(15);
 
+/// Whether `key` (of [`account_key`]) is a name's, not an account's.
+pub fn is_name_key(key: &str) -> bool {
+    key.starts_with("name:")
+}
+
 /// The longest username key counted as it is (see [`account_key`]).
 const LONGEST_PLAIN_KEY: usize = 600;
 

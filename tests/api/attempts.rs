@@ -167,3 +167,87 @@ async fn no_password_input_is_a_500() {
     res.assert_problem(422, "validation_failed");
     assert_eq!(res.field_errors().len(), 2, "both fields named: {}", res.text);
 }
+
+#[tokio::test]
+async fn renaming_an_account_neither_resets_nor_moves_its_lock_even_after_a_burst() {
+    let app = spawn_app().await;
+    let owner = app.customer("renamed", None).await;
+    let guessers: Vec<_> = (0..50).map(|_| app.client()).collect();
+    let answers = join_all(guessers.iter().map(|c| c.login("renamed", "wrong guess"))).await;
+    assert!(tally(&answers, 401) <= 10 && tally(&answers, 429) >= 40);
+
+    // The owner's session proved the password at signup: the rename goes through.
+    let res = owner.patch("/api/v1/users/me", json!({"username": "renamed-again"})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+
+    // The lock is the account's: under its new name, and for its re-authentication too.
+    app.client().login("renamed-again", PASSWORD).await.assert_problem(429, "too_many_attempts");
+    owner
+        .post("/api/v1/sessions/current/reauthentication", json!({"password": PASSWORD}))
+        .await
+        .assert_problem(429, "too_many_attempts");
+    // The freed name belongs to no lock: whoever takes it next starts clean.
+    app.customer("renamed", None).await;
+    assert_eq!(app.client().login("renamed", PASSWORD).await.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_burst_of_wrong_reauthentications_locks_the_account_whatever_it_is_renamed_to() {
+    let app = spawn_app().await;
+    let thief = app.customer("hunted", None).await;
+    let reauth = "/api/v1/sessions/current/reauthentication";
+    let guesses = join_all((0..30).map(|i| thief.post(reauth, json!({"password": format!("guess {i}")})))).await;
+    assert!(tally(&guesses, 403) <= 10, "{:?}", guesses.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(tally(&guesses, 403) + tally(&guesses, 429), 30);
+    // Renamed (the signup's proof is recent), the lock stays where it was.
+    assert_eq!(thief.patch("/api/v1/users/me", json!({"username": "hunted2"})).await.status, StatusCode::OK);
+    thief.post(reauth, json!({"password": "one more guess"})).await.assert_problem(429, "too_many_attempts");
+    app.client().login("hunted2", PASSWORD).await.assert_problem(429, "too_many_attempts");
+    assert_eq!(
+        app.count("SELECT count(*) FROM login_throttles WHERE account LIKE 'user:%' AND locked_until > now()"),
+        1,
+        "one locked account, keyed by its id"
+    );
+}
+
+#[tokio::test]
+async fn a_login_whose_password_changes_before_its_session_is_stored_stores_none() {
+    let app = spawn_app().await;
+    app.customer("raced-login", None).await;
+    // A reset in another transaction, committed while the login waits to store its session.
+    let url = app.database_url.clone();
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel::<()>();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let reset = std::thread::spawn(move || {
+        use diesel::{Connection, RunQueryDsl};
+        let mut conn = diesel::PgConnection::establish(&url).unwrap();
+        diesel::sql_query("BEGIN").execute(&mut conn).unwrap();
+        diesel::sql_query("SELECT 1 FROM users WHERE username = 'raced-login' FOR UPDATE").execute(&mut conn).unwrap();
+        locked_tx.send(()).unwrap();
+        go_rx.recv().unwrap();
+        diesel::sql_query("UPDATE users SET password_hash = 'reset meanwhile' WHERE username = 'raced-login'")
+            .execute(&mut conn)
+            .unwrap();
+        diesel::sql_query("DELETE FROM sessions").execute(&mut conn).unwrap();
+        diesel::sql_query("COMMIT").execute(&mut conn).unwrap();
+    });
+    locked_rx.recv().unwrap();
+    let client = app.client();
+    let login = client.login("raced-login", PASSWORD);
+    let waiting = async {
+        // The login has checked the old password and waits for the user's row to store its
+        // session: then the reset commits.
+        while app.count(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        ) == 0
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        go_tx.send(()).unwrap();
+    };
+    let (res, ()) = tokio::join!(login, waiting);
+    reset.join().unwrap();
+    res.assert_problem(401, "invalid_credentials");
+    assert!(res.set_cookie("stampcard_session").is_none(), "no cookie for a session that does not exist");
+    assert_eq!(app.count("SELECT count(*) FROM sessions"), 0, "no session stored");
+}

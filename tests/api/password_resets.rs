@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::smtp::{reset_token, text, SmtpServer};
-use crate::helpers::{spawn_app_on, spawn_app_with, Client, Res, TestApp, PASSWORD};
+use crate::helpers::{eventually, spawn_app_on, spawn_app_with, Client, Res, TestApp, PASSWORD};
 
 const NEW_PASSWORD: &str = "a brand new secret";
 const SOON: Duration = Duration::from_secs(20);
@@ -54,13 +54,8 @@ async fn confirm(app: &TestApp, token: &str, new_password: &str) -> Res {
 
 /// Waits until the outbox has nothing left to do.
 async fn outbox_settled(app: &TestApp) {
-    for _ in 0..400 {
-        if app.count("SELECT count(*) FROM outbox WHERE state = 'pending'") == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the outbox did not settle");
+    let settled = || std::future::ready(app.count("SELECT count(*) FROM outbox WHERE state = 'pending'") == 0);
+    eventually(SOON, "the outbox to settle", settled).await;
 }
 
 #[tokio::test]
@@ -75,6 +70,7 @@ async fn a_reset_link_by_email_sets_a_new_password_revokes_every_session_and_wor
     assert!(text(&mail).contains("https://stamps.example/reset-password#token="), "{mail}");
     assert!(mail.to_lowercase().contains("to: minji@example.com"), "{mail}");
     let token = reset_token(&mail);
+    outbox_settled(&app).await;
     assert_eq!(app.count("SELECT count(*) FROM outbox WHERE recipient = 'minji@example.com' AND state = 'sent'"), 1);
     assert_eq!(app.count("SELECT count(*) FROM password_reset_tokens"), 1);
     assert!(
@@ -208,13 +204,8 @@ async fn a_mail_server_that_is_down_delays_the_mail_but_not_the_request() {
     let res = ask_reset(&app, "patient@example.com").await;
     assert_eq!(res.status, StatusCode::ACCEPTED);
     assert!(started.elapsed() < Duration::from_secs(2), "answered at once, not after the mail");
-    // The worker has tried and failed by now.
-    for _ in 0..100 {
-        if app.count("SELECT count(*) FROM outbox WHERE attempts > 0") > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let tried = || std::future::ready(app.count("SELECT count(*) FROM outbox WHERE attempts > 0") > 0);
+    eventually(SOON, "the worker's first, failed try", tried).await;
     assert!(app.text_rows("SELECT coalesce(last_error, '') FROM outbox").iter().any(|e| e.contains("SMTP")));
     smtp.resume();
     let mail = smtp.wait_for(1, SOON).await.remove(0);
@@ -284,13 +275,8 @@ async fn after_an_hour_of_failures_a_message_is_given_up_and_the_cli_can_send_it
     app.db_exec("ALTER TABLE outbox ALTER COLUMN created_at SET DEFAULT now() - interval '61 minutes'");
     assert_eq!(ask_reset(&app, "stranded@example.com").await.status, StatusCode::ACCEPTED);
     app.db_exec("ALTER TABLE outbox ALTER COLUMN created_at SET DEFAULT now()");
-    for _ in 0..200 {
-        if app.count("SELECT count(*) FROM outbox WHERE state = 'failed'") == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(app.count("SELECT count(*) FROM outbox WHERE state = 'failed'"), 1, "given up");
+    let given_up = || std::future::ready(app.count("SELECT count(*) FROM outbox WHERE state = 'failed'") == 1);
+    eventually(SOON, "the message given up", given_up).await;
 
     let cli = |args: &[&str]| {
         let out = crate::helpers::stampcard().args(args).env("DATABASE_URL", &app.database_url).output().unwrap();

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::sms::{code, SmsGateway};
-use crate::helpers::{spawn_app_with, Client, Res, TestApp};
+use crate::helpers::{eventually, spawn_app_with, Client, Res, TestApp};
 
 const PHONE: &str = "010-2468-1357";
 const E164: &str = "+821024681357";
@@ -245,12 +245,8 @@ async fn a_gateway_that_fails_is_tried_again() {
     let app = app_with_sms(&gateway, false).await;
     let client = app.customer("retried", Some(PHONE)).await;
     assert_eq!(ask_code(&client).await.status, StatusCode::ACCEPTED);
-    for _ in 0..100 {
-        if app.count("SELECT count(*) FROM outbox WHERE attempts > 0") > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let tried = || std::future::ready(app.count("SELECT count(*) FROM outbox WHERE attempts > 0") > 0);
+    eventually(SOON, "the worker's first, failed try", tried).await;
     gateway.answer(200);
     let code = code(&gateway.wait_for(1, SOON).await[0]);
     assert_eq!(type_code(&client, &code).await.status, StatusCode::OK);

@@ -301,8 +301,11 @@ async fn a_key_held_by_a_running_request_is_in_progress_and_free_the_moment_its_
     let running = stamp_with_key(&staff, body.clone(), "slow").await;
     running.assert_problem(409, "idempotency_key_in_progress");
     assert!(running.header("retry-after").is_some());
-    // The owner dies: its connection drops, PostgreSQL aborts its transaction, the key is free.
+    // The owner dies: its connection drops, PostgreSQL aborts its transaction, the key is free
+    // (once the server has noticed the dropped connection).
     drop(owner);
+    let released = || std::future::ready(app.count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0);
+    crate::helpers::eventually(std::time::Duration::from_secs(5), "the dead owner's lock to go", released).await;
     let retried = stamp_with_key(&staff, body.clone(), "slow").await;
     let replayed = stamp_with_key(&staff, body, "slow").await;
 

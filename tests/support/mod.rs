@@ -15,18 +15,26 @@ pub use binary::{serve, serve_logging, stampcard, wait_ready, Server};
 pub use client::{Client, Res};
 pub use database::{empty_database, new_database};
 
+/// Waits until `condition` holds, asking every 20 ms; after `within`, fails the test saying
+/// what it waited for. Every test that waits for something to happen waits through this.
+pub async fn eventually<F, Fut>(within: std::time::Duration, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + within;
+    while !condition().await {
+        assert!(std::time::Instant::now() < deadline, "waited {within:?} in vain for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// Waits until `read` returns at least `n` items (the messages a transport received), or
 /// panics after `within`, saying how many of which `kind` came.
 pub async fn at_least<T>(n: usize, within: std::time::Duration, kind: &str, read: impl Fn() -> Vec<T>) -> Vec<T> {
-    let deadline = std::time::Instant::now() + within;
-    loop {
-        let items = read();
-        if items.len() >= n {
-            return items;
-        }
-        assert!(std::time::Instant::now() < deadline, "{} of {n} {kind} arrived within {within:?}", items.len());
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let what = format!("{n} {kind} (had {} when the wait began)", read().len());
+    eventually(within, &what, || std::future::ready(read().len() >= n)).await;
+    read()
 }
 
 /// A password that passes every rule.

@@ -66,7 +66,8 @@ impl SmtpServer {
     /// Starts the server (again) on the same port, and waits until it accepts connections.
     pub fn resume(&mut self) {
         let child = Command::new(python())
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)])
+            // SMTPUTF8: addresses may have non-ASCII local parts (`Émile@x.kr`).
+            .args(["-m", "aiosmtpd", "-n", "--smtputf8", "-l", &format!("127.0.0.1:{}", self.port)])
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&self.maildir)
             .stdout(Stdio::null())
@@ -106,12 +107,19 @@ impl Drop for SmtpServer {
     }
 }
 
-/// A mail's text: its body, decoded from quoted-printable when it is that (non-ASCII text,
-/// the Korean half of our mails, makes lettre choose it).
+/// A mail's text: its body, decoded from quoted-printable or base64 when it is that (non-ASCII
+/// text, the Korean half of our mails, makes lettre choose one of them).
 pub fn text(mail: &str) -> String {
+    use base64::Engine;
     let mail = mail.replace("\r\n", "\n");
     let (head, body) = mail.split_once("\n\n").unwrap_or((&mail, ""));
-    if !head.to_ascii_lowercase().contains("content-transfer-encoding: quoted-printable") {
+    let head = head.to_ascii_lowercase();
+    if head.contains("content-transfer-encoding: base64") {
+        let joined: String = body.split_whitespace().collect();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(joined).expect("a base64 body");
+        return String::from_utf8_lossy(&bytes).into_owned();
+    }
+    if !head.contains("content-transfer-encoding: quoted-printable") {
         return body.to_owned();
     }
     let joined = body.replace("=\n", "");
@@ -136,9 +144,25 @@ pub fn text(mail: &str) -> String {
 
 /// The reset token in a mail's link (`.../reset-password#token=<token>`).
 pub fn reset_token(mail: &str) -> String {
+    link_token(mail, "/reset-password")
+}
+
+/// The token in a mail's link to `path` (`<public url><path>#token=<token>`).
+pub fn link_token(mail: &str, path: &str) -> String {
     let text = text(mail);
-    let at = text.find("#token=").expect("a reset link in the mail") + "#token=".len();
+    let marker = format!("{path}#token=");
+    let at = text.find(&marker).unwrap_or_else(|| panic!("no {path} link in the mail: {text}")) + marker.len();
     let token: String = text[at..].chars().take_while(char::is_ascii_hexdigit).collect();
     assert_eq!(token.len(), 64, "{text}");
     token
+}
+
+/// The mails with a link to `path`, in the order of `mails`.
+pub fn with_link<'a>(mails: &'a [String], path: &str) -> Vec<&'a String> {
+    mails.iter().filter(|m| text(m).contains(&format!("{path}#token="))).collect()
+}
+
+/// The mails sent to `address` so far.
+pub fn to(mails: &[String], address: &str) -> Vec<String> {
+    mails.iter().filter(|m| m.to_lowercase().contains(&format!("to: {}", address.to_lowercase()))).cloned().collect()
 }

@@ -6,5 +6,6 @@
 mod helpers;
 
 mod bcrypt;
+mod outbox;
 mod process;
 mod waits;
