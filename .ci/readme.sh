@@ -327,7 +327,7 @@ PRELUDE
 
 if [ "$KEEP_GOING" = 1 ]; then echo "(--keep-going: every command runs; the failures are listed at the end)"; fi
 export CLEAN_PATH CARGO_TARGET_DIR
-if unshare --net true 2>/dev/null; then
+if command -v ip >/dev/null 2>&1 && unshare --net true 2>/dev/null; then
     unshare --net bash "$SELF" --inside "$WORK" "$KEEP_GOING" 1
 else
     echo "(no network namespace: the README's 127.0.0.1:8080 must be free)"
