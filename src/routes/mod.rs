@@ -1,6 +1,7 @@
 //! Every route of the service, registered in one place.
 
 mod admin;
+mod docs_viewer;
 mod email_verification;
 pub mod metrics;
 mod ops;
@@ -26,6 +27,7 @@ pub fn resources() -> Vec<Resource> {
         Resource::new("/healthz").get(ops::healthz),
         Resource::new("/readyz").get(ops::readyz),
         Resource::new("/openapi.yaml").get(ops::openapi),
+        Resource::new("/docs").get(docs_viewer::page),
         Resource::new("/api/v1/users").post(users::signup).get(admin::list),
         Resource::new("/api/v1/users/me").get(users::me).patch(users::update_me).delete(users::delete_me),
         Resource::new("/api/v1/users/me/password").put(users::change_password),
@@ -47,10 +49,11 @@ pub fn resources() -> Vec<Resource> {
     ]
 }
 
-/// Registers every resource on the app, and the web app.
+/// Registers every resource on the app, the API reference's assets and the web app.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for resource in resources() {
         cfg.service(resource.build());
     }
+    docs_viewer::configure(cfg);
     web_app::configure(cfg);
 }

@@ -10,6 +10,7 @@ mod attempts;
 mod binary;
 mod cross_origin;
 mod docs;
+mod docs_viewer;
 mod email_verification;
 mod errors;
 mod limits;
