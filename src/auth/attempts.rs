@@ -188,7 +188,16 @@ impl Attempts {
         let verdict = passwords.verify(ticket, given, stored, hash_on_success).await?;
         match verdict {
             Verdict::Right { .. } => db.run(move |conn| throttle::succeeded(conn, &claim)).await?,
-            Verdict::Wrong => self.metrics.login_failures.inc(),
+            Verdict::Wrong => {
+                self.metrics.login_failures.inc();
+                // This failure locked the account: the next attempt need not ask the database.
+                if let Some(until) = claim.locked_until() {
+                    let wait = (until - chrono::Utc::now()).to_std().unwrap_or_default();
+                    let gate = self.gate(&attempt.gate);
+                    *lock(&gate.locked_until) = Some(Instant::now() + wait);
+                    self.forget_unless_needed(&attempt.gate, gate);
+                }
+            }
         }
         Ok(verdict)
     }

@@ -55,6 +55,11 @@ impl Claim {
     pub fn sets_lock(&self) -> bool {
         self.lock.is_some()
     }
+
+    /// Until when this attempt locks its account, if it fails (the lock it set).
+    pub fn locked_until(&self) -> Option<DateTime<Utc>> {
+        self.lock
+    }
 }
 
 /// Whose count an attempt adds to: the account's own, whatever it is called now, or, for a

@@ -251,3 +251,77 @@ async fn a_login_whose_password_changes_before_its_session_is_stored_stores_none
     assert!(res.set_cookie("stampcard_session").is_none(), "no cookie for a session that does not exist");
     assert_eq!(app.count("SELECT count(*) FROM sessions"), 0, "no session stored");
 }
+
+/// How many password attempts reached the database (`claim_password_attempt` calls) in this
+/// test's database so far.
+fn claims(app: &crate::helpers::TestApp) -> i64 {
+    app.count(
+        "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements \
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+         AND query LIKE '%claim_password_attempt%'",
+    )
+}
+
+#[tokio::test]
+async fn a_locked_accounts_attempts_cost_no_database_round_trip_and_leave_the_pool_to_others() {
+    let app = spawn_app().await;
+    let owner = app.customer("besieged", None).await;
+    let bystander = app.customer("bystander", None).await;
+    let reauth = "/api/v1/sessions/current/reauthentication";
+    for i in 0..10 {
+        owner.post(reauth, json!({"password": format!("guess {i}")})).await.assert_problem(403, "invalid_password");
+    }
+
+    // The account is locked, and this process remembers it: the attempts that follow are
+    // refused without asking the database, one after the other or all at once.
+    let before = claims(&app);
+    for _ in 0..5 {
+        owner.post(reauth, json!({"password": PASSWORD})).await.assert_problem(429, "too_many_attempts");
+    }
+    let burst = join_all((0..100).map(|_| owner.post(reauth, json!({"password": PASSWORD})))).await;
+    assert_eq!(tally(&burst, 429), 100);
+    assert_eq!(claims(&app) - before, 0, "no attempt at a lock this process knows reached the database");
+
+    // A burst at the locked account's name: a claim learns the lock, the attempts queued
+    // behind it are refused with what it learned (a name's gate forgets as soon as nobody waits
+    // at it, so a burst that arrives in waves asks once per wave); the pool stays free for
+    // everyone else.
+    let before = claims(&app);
+    let guessers: Vec<_> = (0..200).map(|_| app.client()).collect();
+    let logins = join_all(guessers.iter().map(|c| c.login("besieged", "another guess")));
+    let others = async {
+        let started = std::time::Instant::now();
+        for _ in 0..20 {
+            assert_eq!(bystander.get("/api/v1/stamps").await.status, StatusCode::OK);
+        }
+        started.elapsed()
+    };
+    let (answers, others_took) = tokio::join!(logins, others);
+    assert_eq!(tally(&answers, 429), 200);
+    let asked = claims(&app) - before;
+    assert!(asked < 20, "{asked} of 200 attempts at a locked account reached the database");
+    assert!(others_took < Duration::from_secs(5), "other users waited {others_took:?}");
+}
+
+#[tokio::test]
+async fn right_reset_tokens_from_one_address_never_run_into_the_address_limit() {
+    let app = spawn_app().await;
+    // 120 accounts with a reset link each (arranged in the database: one address may ask for
+    // ten links an hour), every link used from this one client address.
+    app.db_exec(
+        "INSERT INTO users (id, username, username_key, password_hash) \
+         SELECT gen_random_uuid(), 'reset' || i, 'reset' || i, 'x' FROM generate_series(1, 120) AS i",
+    );
+    app.db_exec(
+        "INSERT INTO password_reset_tokens (token_hash, user_id, expires_at) \
+         SELECT sha256(convert_to(lpad(to_hex(i), 64, '0'), 'UTF8')), u.id, now() + interval '30 minutes' \
+         FROM generate_series(1, 120) AS i JOIN users u ON u.username = 'reset' || i",
+    );
+    let client = app.client();
+    for i in 1..=120u32 {
+        let body = json!({"token": format!("{i:064x}"), "new_password": "a brand new secret"});
+        let res = client.post("/api/v1/password-resets/confirm", body).await;
+        assert_eq!(res.status, StatusCode::NO_CONTENT, "token {i}: {}", res.text);
+    }
+    assert_eq!(app.count("SELECT count(*) FROM login_failures"), 0, "right tokens are no failures");
+}

@@ -13,25 +13,27 @@ async fn serve_is_ready_within_a_second_on_a_migrated_database() {
 }
 
 #[tokio::test]
-async fn sigterm_lets_in_flight_requests_finish_and_exits_zero() {
+async fn sigterm_and_sigint_let_in_flight_requests_finish_and_exit_zero() {
     let _alone = crate::helpers::timing_sensitive().await;
-    let url = tokio::task::spawn_blocking(new_database).await.unwrap();
-    // With a metrics listener too: a second server in the process must not cut the first
-    // one's graceful stop short.
-    let metrics = format!("127.0.0.1:{}", devdb::free_port().unwrap());
-    let mut server = serve(&url, &[("STAMPCARD_BCRYPT_COST", "14"), ("STAMPCARD_METRICS_ADDR", &metrics)]).await;
-    wait_ready(&server.base, Duration::from_secs(10)).await.expect("ready");
-    let client = reqwest::Client::new();
-    let signup = serde_json::json!({"username": "slowpoke", "password": PASSWORD});
-    // A signup at cost 14 spends over a second in bcrypt: long enough to be
-    // in flight when the signal arrives.
-    let in_flight = tokio::spawn(client.post(format!("{}/api/v1/users", server.base)).json(&signup).send());
-    tokio::time::sleep(Duration::from_millis(80)).await;
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let url = tokio::task::spawn_blocking(new_database).await.unwrap();
+        // With a metrics listener too: a second server in the process must not cut the first
+        // one's graceful stop short.
+        let metrics = format!("127.0.0.1:{}", devdb::free_port().unwrap());
+        let mut server = serve(&url, &[("STAMPCARD_BCRYPT_COST", "14"), ("STAMPCARD_METRICS_ADDR", &metrics)]).await;
+        wait_ready(&server.base, Duration::from_secs(10)).await.expect("ready");
+        let client = reqwest::Client::new();
+        let signup = serde_json::json!({"username": "slowpoke", "password": PASSWORD});
+        // A signup at cost 14 spends over a second in bcrypt: long enough to be
+        // in flight when the signal arrives.
+        let in_flight = tokio::spawn(client.post(format!("{}/api/v1/users", server.base)).json(&signup).send());
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(server.child.id() as i32, signal) };
 
-    let response = in_flight.await.unwrap().expect("the in-flight request is answered");
-    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
-    let status = tokio::task::spawn_blocking(move || server.child.wait()).await.unwrap().unwrap();
-    assert!(status.success(), "exit status {status:?}");
+        let response = in_flight.await.unwrap().expect("the in-flight request is answered");
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED, "signal {signal}");
+        let status = tokio::task::spawn_blocking(move || server.child.wait()).await.unwrap().unwrap();
+        assert!(status.success(), "signal {signal}: exit status {status:?}");
+    }
 }
