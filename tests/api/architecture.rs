@@ -83,6 +83,57 @@ fn imports_between_modules_run_one_way() {
     }
 }
 
+/// The floors of `docs/architecture.md`'s table, top first: each module's floor.
+fn floors() -> BTreeMap<String, usize> {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architecture.md")).unwrap();
+    let mut floors = BTreeMap::new();
+    let rows = doc.lines().skip_while(|l| !l.starts_with("| floor |")).skip(2).take_while(|l| l.starts_with('|'));
+    for (floor, row) in rows.enumerate() {
+        let modules = row.split('|').nth(2).expect("a modules column");
+        for module in modules.split(',').map(|m| m.trim().trim_matches('`')) {
+            assert!(floors.insert(module.to_owned(), floor).is_none(), "{module} is on two floors");
+        }
+    }
+    assert!(floors.len() >= 20, "the table was read: {floors:?}");
+    floors
+}
+
+#[test]
+fn every_import_runs_to_its_own_floor_or_below() {
+    let floors = floors();
+    for (module, named) in imports() {
+        let floor = *floors.get(&module).unwrap_or_else(|| panic!("{module} is in no row of the floor table"));
+        for imported in named {
+            let below = *floors.get(&imported).unwrap_or_else(|| panic!("{imported} is in no row of the floor table"));
+            assert!(below >= floor, "{module} (floor {floor}) imports {imported}, a floor above (floor {below})");
+        }
+    }
+}
+
+#[test]
+fn the_readme_lists_every_module_of_src() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = readme.split("## Architecture").nth(1).expect("an Architecture section");
+    let block = section.split("```").nth(1).expect("the module list");
+    let mut listed = BTreeSet::new();
+    for line in block.lines().filter(|l| l.starts_with("src/")) {
+        let names = line.split("  ").next().unwrap();
+        for (i, name) in names.split(", ").enumerate() {
+            let name = if i == 0 { name.strip_prefix("src/").unwrap() } else { name };
+            assert!(root.join("src").join(name).exists(), "the README lists src/{name}, which does not exist");
+            listed.insert(name.trim_end_matches('/').trim_end_matches(".rs").to_owned());
+        }
+    }
+    let modules: BTreeSet<String> = std::fs::read_dir(root.join("src"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(listed, modules, "the README's module list and src/");
+}
+
 #[test]
 fn startup_is_a_leaf() {
     let importers: Vec<String> =
