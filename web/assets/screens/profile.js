@@ -7,7 +7,7 @@
 import { api, ApiError, isAbort } from '../api.js';
 import { fill, focus, h } from '../dom.js';
 import { describeError, fieldMessage, waitText } from '../errors.js';
-import { checkRequired, field, formAlert, showAlert, showError, showFieldError, showSuccess, values, whileBusy } from '../forms.js';
+import { checkRequired, clearErrors, field, formAlert, showAlert, showError, showFieldError, showSuccess, values, whileBusy } from '../forms.js';
 import { formatPhone, t } from '../i18n.js';
 import { ProofDeclined, withProof } from '../reauth.js';
 import { navigate } from '../router.js';
@@ -247,6 +247,8 @@ export function mount(root, ctx) {
     if (phone !== formatPhone(current.phone)) change.phone = phone || null;
     if (email !== (current.email ?? '')) change.email = email || null;
     if (!Object.keys(change).length) return showSuccess(details, t('profile.nothingChanged'));
+    // The last answer's marks go: the password may be asked for over this form before the next.
+    clearErrors(details);
     try {
       // A change of these needs a recent password: asked for in place, then sent again.
       const updated = await withProof(() => api.patch('/api/v1/users/me', change), { signal: ctx.signal });
