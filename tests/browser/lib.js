@@ -3,6 +3,8 @@
 // Environment (run.sh sets all of it):
 //   STAMPCARD_URL            the app (binary, or devserver in front of it)
 //   STAMPCARD_CORS_URL       a second instance whose STAMPCARD_ALLOWED_ORIGINS lists the foreign origin
+//   STAMPCARD_REAUTH_URL     the app in front of a third instance, whose password proofs last only
+//   STAMPCARD_REAUTH_WINDOW  this many seconds (STAMPCARD_REAUTH_WINDOW; the product's default: 600)
 //   STAMPCARD_FOREIGN_PORT   the port of that foreign origin (tests serve a page there themselves)
 //   STAMPCARD_STAFF_USERNAME / _PASSWORD, STAMPCARD_ADMIN_USERNAME / _PASSWORD   made with the CLI
 //   STAMPCARD_BIN, DATABASE_URL   the binary and its database, for the CLI (repairs only)
@@ -24,6 +26,8 @@ function env(name) {
 
 export const APP = () => env('STAMPCARD_URL');
 export const CORS_URL = () => env('STAMPCARD_CORS_URL');
+export const REAUTH_URL = () => env('STAMPCARD_REAUTH_URL');
+export const REAUTH_WINDOW = () => Number(env('STAMPCARD_REAUTH_WINDOW'));
 export const FOREIGN_PORT = () => Number(env('STAMPCARD_FOREIGN_PORT'));
 export const STAFF = () => ({ username: env('STAMPCARD_STAFF_USERNAME'), password: env('STAMPCARD_STAFF_PASSWORD') });
 export const ADMIN = () => ({ username: env('STAMPCARD_ADMIN_USERNAME'), password: env('STAMPCARD_ADMIN_PASSWORD') });
@@ -137,8 +141,9 @@ export const test = base.extend({
     await use(make);
     for (const who of people) {
       if (!who.allowViolations) {
+        const ours = [APP(), process.env.STAMPCARD_REAUTH_URL].filter(Boolean);
         for (const p of who.context.pages()) {
-          if (p.isClosed() || !p.url().startsWith(APP())) continue;
+          if (p.isClosed() || !ours.some((origin) => p.url().startsWith(origin))) continue;
           const violations = await p.evaluate(() => window.__cspViolations ?? []).catch(() => []);
           expect(violations, `CSP violations on ${p.url()}`).toEqual([]);
         }
@@ -270,6 +275,26 @@ export function resetLinkIn(mail) {
   const match = /(https?:\/\/\S+\/reset-password#token=[0-9a-f]{64})(?![0-9a-f])/.exec(mail.text);
   if (!match) throw new Error(`no reset link in the mail:\n${mail.text}`);
   return match[1];
+}
+
+/** The link of a mail that proves an address (`<STAMPCARD_PUBLIC_URL>/verify-email#token=<64 hex>`). */
+export function verifyLinkIn(mail) {
+  const match = /(https?:\/\/\S+\/verify-email#token=[0-9a-f]{64})(?![0-9a-f])/.exec(mail.text);
+  if (!match) throw new Error(`no email verification link in the mail:\n${mail.text}`);
+  return match[1];
+}
+
+/**
+ * Proves `address` through the API with the link of its `count`-th mail (the one signing up or
+ * setting the address sent): password reset mails go only to proven addresses.
+ */
+export async function verifyEmailByApi(address, { count = 1 } = {}) {
+  const link = verifyLinkIn(await waitForMail(address, { count }));
+  const token = new URL(link).hash.replace(/^#token=/, '');
+  const api = await apiAs(null);
+  const res = await api.post('/api/v1/email-verifications/confirm', { data: { token } });
+  expect(res.status(), await res.text()).toBe(204);
+  await api.dispose();
 }
 
 /** Every SMS sent so far to `e164`, oldest first: {to, text, at}. */

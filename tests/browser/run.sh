@@ -5,7 +5,8 @@
 # environment kept under tests/browser/.tools/, delivering into a Maildir), a local SMS gateway
 # (sms-gateway.mjs, writing one JSON line per message), the server (dev mode, fast bcrypt, with
 # both transports), a second instance of it whose STAMPCARD_ALLOWED_ORIGINS lists the tests'
-# "foreign" origin (the CORS test), makes a staff and an admin user with the CLI, installs
+# "foreign" origin (the CORS test), a third whose STAMPCARD_REAUTH_WINDOW is a few seconds (the
+# password asked for in place), makes a staff and an admin user with the CLI, installs
 # Chromium when /usr/bin/chromium is missing, runs `npm ci` here and then `npx playwright test`.
 # Always cleans up.
 #
@@ -44,7 +45,7 @@ cleanup() {
         kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     done
     if [ "$status" != 0 ]; then
-        for log in "$TMP"/server*.log "$TMP/devserver.log" "$TMP/smtp.log" "$TMP/sms.log"; do
+        for log in "$TMP"/server*.log "$TMP"/devserver*.log "$TMP/smtp.log" "$TMP/sms.log"; do
             [ -s "$log" ] && { echo "--- last lines of $log"; tail -n 30 "$log"; }
         done
     fi
@@ -170,7 +171,9 @@ section "servers"
 API_PORT="$(free_port)"
 CORS_PORT="$(free_port)"
 FOREIGN_PORT="$(free_port)"
+REAUTH_PORT="$(free_port)"
 WEB_PORT="$(free_port)" # the devserver's, if there is one
+REAUTH_WEB_PORT="$(free_port)" # the devserver's in front of the REAUTH instance, if there is one
 # The binary embeds web/ when it is built. One built before the last change to web/ would test
 # an older app: then the devserver serves web/ from the work tree in front of it (the API is
 # still the binary's), and this says so. STAMPCARD_WEB_DEVSERVER=0 insists on the binary.
@@ -181,8 +184,10 @@ if [ -z "${STAMPCARD_WEB_DEVSERVER:-}" ] && ! embeds_this_web "$BIN"; then
 fi
 if [ "${STAMPCARD_WEB_DEVSERVER:-0}" = 1 ]; then
     APP_URL="http://127.0.0.1:$WEB_PORT"
+    REAUTH_URL="http://127.0.0.1:$REAUTH_WEB_PORT"
 else
     APP_URL="http://127.0.0.1:$API_PORT"
+    REAUTH_URL="http://127.0.0.1:$REAUTH_PORT"
 fi
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/stampcard"
 export STAMPCARD_DEV=1                 # plain http on 127.0.0.1: cookies without Secure
@@ -194,6 +199,13 @@ export STAMPCARD_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT"
 export STAMPCARD_MAIL_FROM="stampcard <cafe@stampcard.test>"
 export STAMPCARD_SMS_WEBHOOK_URL="http://127.0.0.1:$SMS_PORT/sms"
 export STAMPCARD_PUBLIC_URL="$APP_URL"  # the links in the mails open the app the tests use
+# Limits on what one client address may make the server do: every test comes from 127.0.0.1.
+# One run of the suite signs up about 60 accounts (the default allows 100 an hour) and asks for
+# 9 password reset and email links (the server allows 10 an hour, with no setting): so the
+# defaults stay, except when serving for work on the app, where the suite may run many times
+# within the hour: then signups are not limited (STAMPCARD_SIGNUPS_PER_HOUR=0, which the
+# contract keeps for test and benchmark rigs), and the links run out after one run.
+if [ "${STAMPCARD_BROWSER_SERVE:-0}" = 1 ]; then export STAMPCARD_SIGNUPS_PER_HOUR=0; fi
 
 STAMPCARD_ADDR="127.0.0.1:$API_PORT" "$BIN" serve >"$TMP/server.log" 2>&1 &
 PIDS+=($!)
@@ -207,12 +219,29 @@ PIDS+=($!)
 wait_ready "http://127.0.0.1:$CORS_PORT/readyz" "$!" "$TMP/server-cors.log"
 echo "stampcard allowing http://127.0.0.1:$FOREIGN_PORT on http://127.0.0.1:$CORS_PORT"
 
+# The same service again, but a password proof allows sensitive changes for a few seconds
+# instead of 10 minutes: the tests of the password asked for in place (specs/reauth.spec.js)
+# need a session whose proof is old, and cannot wait 10 minutes. A real instance with the real
+# setting, rather than a session row aged by hand in the database: the tests stay on the
+# public surface (the session ages as it would, and the server alone decides it is too old).
+REAUTH_WINDOW=3
+STAMPCARD_ADDR="127.0.0.1:$REAUTH_PORT" STAMPCARD_REAUTH_WINDOW="$REAUTH_WINDOW" STAMPCARD_PUBLIC_URL="$REAUTH_URL" \
+    "$BIN" serve >"$TMP/server-reauth.log" 2>&1 &
+PIDS+=($!)
+wait_ready "http://127.0.0.1:$REAUTH_PORT/readyz" "$!" "$TMP/server-reauth.log"
+echo "stampcard with a ${REAUTH_WINDOW}s re-authentication window on http://127.0.0.1:$REAUTH_PORT"
+
 if [ "${STAMPCARD_WEB_DEVSERVER:-0}" = 1 ]; then
     STAMPCARD_API="http://127.0.0.1:$API_PORT" DEVSERVER_ADDR="127.0.0.1:$WEB_PORT" \
         node "$HERE/devserver.mjs" >"$TMP/devserver.log" 2>&1 &
     PIDS+=($!)
     wait_ready "http://127.0.0.1:$WEB_PORT/healthz" "$!" "$TMP/devserver.log"
     echo "devserver (web/ from the work tree) on $APP_URL"
+    STAMPCARD_API="http://127.0.0.1:$REAUTH_PORT" DEVSERVER_ADDR="127.0.0.1:$REAUTH_WEB_PORT" \
+        node "$HERE/devserver.mjs" >"$TMP/devserver-reauth.log" 2>&1 &
+    PIDS+=($!)
+    wait_ready "http://127.0.0.1:$REAUTH_WEB_PORT/healthz" "$!" "$TMP/devserver-reauth.log"
+    echo "devserver (web/ from the work tree) on $REAUTH_URL, in front of the short-window instance"
 else
     code="$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: text/html' "$APP_URL/")"
     if [ "$code" != 200 ]; then
@@ -233,6 +262,7 @@ echo "staff $STAFF_USERNAME, admin $ADMIN_USERNAME"
 
 export STAMPCARD_URL="$APP_URL"
 export STAMPCARD_CORS_URL="http://127.0.0.1:$CORS_PORT"
+export STAMPCARD_REAUTH_URL="$REAUTH_URL" STAMPCARD_REAUTH_WINDOW="$REAUTH_WINDOW"
 export STAMPCARD_FOREIGN_PORT="$FOREIGN_PORT"
 export STAMPCARD_STAFF_USERNAME="$STAFF_USERNAME" STAMPCARD_STAFF_PASSWORD="$STAFF_PASSWORD"
 export STAMPCARD_ADMIN_USERNAME="$ADMIN_USERNAME" STAMPCARD_ADMIN_PASSWORD="$ADMIN_PASSWORD"
@@ -244,7 +274,7 @@ export STAMPCARD_SMS_FILE="$SMS_FILE"   # the SMS it sent, one JSON line {"to", 
 if [ "${STAMPCARD_BROWSER_SERVE:-0}" = 1 ]; then
     section "serving (Ctrl-C stops)"
     trap 'exit 0' INT TERM # stopping is how this mode ends, not a failure
-    for var in STAMPCARD_URL STAMPCARD_CORS_URL STAMPCARD_FOREIGN_PORT STAMPCARD_STAFF_USERNAME \
+    for var in STAMPCARD_URL STAMPCARD_CORS_URL STAMPCARD_REAUTH_URL STAMPCARD_REAUTH_WINDOW STAMPCARD_FOREIGN_PORT STAMPCARD_STAFF_USERNAME \
         STAMPCARD_STAFF_PASSWORD STAMPCARD_ADMIN_USERNAME STAMPCARD_ADMIN_PASSWORD STAMPCARD_BIN DATABASE_URL \
         STAMPCARD_MAILDIR STAMPCARD_SMS_FILE; do
         printf 'export %s=%q\n' "$var" "${!var}"

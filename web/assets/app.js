@@ -14,6 +14,7 @@ import * as login from './screens/login.js';
 import * as signup from './screens/signup.js';
 import * as forgotPassword from './screens/forgot-password.js';
 import * as resetPassword from './screens/reset-password.js';
+import * as verifyEmail from './screens/verify-email.js';
 import * as card from './screens/card.js';
 import * as historyScreen from './screens/history.js';
 import * as sessions from './screens/sessions.js';
@@ -30,9 +31,11 @@ const SCREENS = {
   '/': { access: 'public', screen: home },
   '/login': { access: 'guest', screen: login },
   '/signup': { access: 'guest', screen: signup },
-  // Public, not guest: a link from the mail must work in a browser logged in to any account.
+  // Public, not guest: a link from the mail must work in a browser logged in to any account (or
+  // none: the link that proves an email may be opened anywhere).
   '/forgot-password': { access: 'public', screen: forgotPassword },
   '/reset-password': { access: 'public', screen: resetPassword },
+  '/verify-email': { access: 'public', screen: verifyEmail },
   '/card': { access: 'user', screen: card },
   '/history': { access: 'user', screen: historyScreen },
   '/sessions': { access: 'user', screen: sessions },

@@ -7,6 +7,7 @@ export const ROUTE_PATHS = Object.freeze([
   '/signup',
   '/forgot-password',
   '/reset-password',
+  '/verify-email',
   '/card',
   '/history',
   '/sessions',

@@ -12,11 +12,15 @@ import {
   h1,
   logIn,
   newCustomer,
+  REAUTH_URL,
+  REAUTH_WINDOW,
   resetLinkIn,
   signUpByApi,
   stampByApi,
   STAFF,
   test,
+  verifyEmailByApi,
+  verifyLinkIn,
   waitForCode,
   waitForMail,
 } from '../lib.js';
@@ -198,6 +202,7 @@ test('forgot password, and the reset page: errors, done, a used link (in Korean)
   const customer = newCustomer('resetshot');
   customer.email = `${customer.username}@example.com`;
   (await signUpByApi(customer)).dispose();
+  await verifyEmailByApi(customer.email); // reset mails go only to proven addresses
   const { page } = await person();
   await page.goto('/forgot-password');
   await page.getByLabel('Email', { exact: true }).fill(customer.email);
@@ -205,7 +210,7 @@ test('forgot password, and the reset page: errors, done, a used link (in Korean)
   await expect(page.locator('#forgot-form .form-alert')).toContainText('on its way');
   await everyWay(page, 'forgot-password-sent');
 
-  const link = resetLinkIn(await waitForMail(customer.email));
+  const link = resetLinkIn(await waitForMail(customer.email, { count: 2 }));
   await page.goto(link);
   const form = page.locator('#reset-form');
   await form.getByLabel('New password', { exact: true }).fill('12345678');
@@ -244,4 +249,40 @@ test('the profile with a phone code sent, and a wrong one typed', async ({ perso
   await expect(box.locator('[data-field="code"] .field-error')).not.toBeEmpty();
   await box.scrollIntoViewIfNeeded();
   await everyWay(page, 'profile-phone-code');
+});
+
+test('the password asked for in place, over the profile (a session whose proof is old)', async ({ person }) => {
+  // The short-window instance (run.sh): the proof is old after a few seconds, as after 10 minutes.
+  const customer = newCustomer('reauthshot');
+  (await signUpByApi(customer)).dispose();
+  const { page } = await person({ baseURL: REAUTH_URL() });
+  await logIn(page, customer);
+  await page.goto('/profile');
+  await page.getByLabel('Email (optional)').fill(`${customer.username}@example.com`);
+  const { session } = await (await page.request.get('/api/v1/sessions/current')).json();
+  await page.waitForTimeout(Math.max(0, Date.parse(session.authenticated_at) + REAUTH_WINDOW() * 1000 + 1500 - Date.now()));
+  await page.getByRole('button', { name: 'Save' }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog.getByLabel('Your password')).toBeFocused();
+  await everyWay(page, 'reauth-dialog');
+  await dialog.getByLabel('Your password').fill('not my password at all');
+  await dialog.getByRole('button', { name: 'Confirm', exact: true }).click();
+  await expect(dialog.locator('[data-field="password"] .field-error')).not.toBeEmpty();
+  await everyWay(page, 'reauth-dialog-wrong');
+});
+
+test('the page of the link that proves an email: confirmed, and used (in Korean)', async ({ person }) => {
+  const customer = newCustomer('mailshot');
+  customer.email = `${customer.username}@example.com`;
+  (await signUpByApi(customer)).dispose();
+  const link = verifyLinkIn(await waitForMail(customer.email));
+  const { page } = await person();
+  await page.goto(link);
+  await expect(page.locator('#verify-outcome h2')).toHaveText('Your address is confirmed');
+  await everyWay(page, 'verify-email-done');
+  await page.goto(link);
+  await page.getByRole('button', { name: '한국어' }).click();
+  await expect(h1(page)).toHaveText('이메일 주소 확인');
+  await expect(page.locator('#verify-outcome h2')).toHaveText('사용할 수 없는 링크입니다');
+  await everyWay(page, 'verify-email-used-ko');
 });

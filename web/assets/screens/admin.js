@@ -1,10 +1,12 @@
 // Admins: find users by name or phone prefix, change a role, deactivate or reactivate.
 // A refusal (409 last_admin: the change would leave no active admin) is shown on the user's row.
+// Every change needs a recent password: asked for in place when the server wants it (reauth.js).
 import { api, isAbort } from '../api.js';
 import { focus, h, uid } from '../dom.js';
 import { describeError } from '../errors.js';
 import { whileBusy } from '../forms.js';
 import { formatPhone, t } from '../i18n.js';
+import { ProofDeclined, withProof } from '../reauth.js';
 import * as session from '../session.js';
 import { heading, loadFailed, moreButton, skeleton } from './common.js';
 
@@ -61,7 +63,8 @@ export function mount(root, ctx) {
       rowAlert.replaceChildren();
       rowAlert.className = 'form-alert';
       try {
-        const updated = await api.patch(`/api/v1/users/${encodeURIComponent(user.id)}`, patch);
+        const path = `/api/v1/users/${encodeURIComponent(user.id)}`;
+        const updated = await withProof(() => api.patch(path, patch), { signal: ctx.signal });
         const fresh = row(updated);
         li.replaceWith(fresh);
         const alert = fresh.querySelector('.form-alert');
@@ -70,7 +73,9 @@ export function mount(root, ctx) {
         focus(fresh.querySelector(button === toggle ? '.toggle' : 'select'));
         if (me) session.setUser(updated);
       } catch (error) {
-        if (error.status === 401) return;
+        if (error.status === 401 || isAbort(error)) return;
+        // Cancelled: nothing changed; the row stays as the admin left it, to send again.
+        if (error instanceof ProofDeclined) return rowAlert.append(h('p', {}, t('reauth.notChanged')));
         select.value = user.role;
         rowAlert.append(h('p', {}, describeError(error)));
       }

@@ -1,9 +1,10 @@
 // "Forgot your password?": asks for a reset link by email (POST /api/v1/password-resets). The
 // server answers the same whether or not an account has the address, and so does this screen:
 // one neutral confirmation, whatever was typed (only a malformed address is an error).
-import { api } from '../api.js';
+import { api, ApiError } from '../api.js';
 import { h } from '../dom.js';
-import { checkRequired, field, formAlert, showError, showSuccess, values, whileBusy } from '../forms.js';
+import { waitText } from '../errors.js';
+import { checkRequired, field, formAlert, showAlert, showError, showSuccess, values, whileBusy } from '../forms.js';
 import { t } from '../i18n.js';
 import { heading } from './common.js';
 
@@ -34,6 +35,10 @@ export function mount(root) {
         showSuccess(form, t('forgot.sent'));
         form.querySelector('.form-alert').append(h('p', {}, t('forgot.sentNote')));
       } catch (error) {
+        // At most 10 reset and email links an hour are asked for from one network.
+        if (error instanceof ApiError && error.status === 429) {
+          return showAlert(form, [t('forgot.tooMany'), waitText(error.retryAfter) || t('wait.later')].join(' '));
+        }
         showError(form, error);
       }
     });

@@ -1,15 +1,19 @@
-// My account: details (PATCH /users/me), proving the phone is mine (a code by SMS: POST
-// /users/me/phone-verification, then .../confirm), password (PUT /users/me/password) and deleting
-// the account (DELETE /users/me, with the password and a plain warning of what goes).
-import { api, ApiError } from '../api.js';
+// My account: details (PATCH /users/me; a change of the username, email or phone may first ask
+// for the password in place: reauth.js), proving the phone is mine (a code by SMS: POST
+// /users/me/phone-verification, then .../confirm), proving the email is mine (a mailed link, which
+// /verify-email confirms; POST /users/me/email-verification sends it again), password (PUT
+// /users/me/password) and deleting the account (DELETE /users/me, with the password and a plain
+// warning of what goes).
+import { api, ApiError, isAbort } from '../api.js';
 import { fill, focus, h } from '../dom.js';
-import { describeError, waitText } from '../errors.js';
-import { checkRequired, field, formAlert, showAlert, showError, showFieldError, showSuccess, values, whileBusy } from '../forms.js';
+import { describeError, fieldMessage, waitText } from '../errors.js';
+import { checkRequired, clearErrors, field, formAlert, showAlert, showError, showFieldError, showSuccess, values, whileBusy } from '../forms.js';
 import { formatPhone, t } from '../i18n.js';
+import { ProofDeclined, withProof } from '../reauth.js';
 import { navigate } from '../router.js';
 import * as session from '../session.js';
 import { announce, notice } from '../shell.js';
-import { heading, section } from './common.js';
+import { heading, reveal, section } from './common.js';
 
 export const titleKey = 'profile.title';
 
@@ -60,10 +64,16 @@ function phoneVerification() {
           render({ focusOn: 'code' });
         } catch (error) {
           if (error instanceof ApiError && error.code === 'too_many_attempts') {
-            return showAlert(sendForm, [t('phone.tooMany'), waitText(error.retryAfter)].filter(Boolean).join(' '));
+            return showAlert(sendForm, [t('phone.tooMany'), waitText(error.retryAfter) || t('wait.later')].join(' '));
           }
-          if (error instanceof ApiError && error.fieldErrors.some((e) => e.field === 'phone' && e.code === 'required')) {
-            return showAlert(sendForm, t('phone.none'));
+          // The service's SMS for this hour are spent (or it is busy): when to try again.
+          if (error instanceof ApiError && error.status === 503) {
+            return showAlert(sendForm, [t('phone.unavailable'), waitText(error.retryAfter) || t('wait.later')].join(' '));
+          }
+          const problem = error instanceof ApiError ? error.fieldErrors.find((e) => e.field === 'phone') : null;
+          if (problem) {
+            // No number, or one of a country the cafe does not send to: about the number above.
+            return showAlert(sendForm, problem.code === 'required' ? t('phone.none') : fieldMessage('phone', problem.code));
           }
           showError(sendForm, error);
         }
@@ -126,9 +136,80 @@ function phoneVerification() {
   return { element: box, render };
 }
 
+// The address a link was last sent to from this screen (a new address, or "send it again"): the
+// panel says it is on its way, also after a re-render, but not for another address.
+let linkSent = null;
+
+/** The email and whether it is proven; "send the link again" while it is not. */
+function emailVerification() {
+  const box = h('section', { class: 'panel', id: 'email-verification', 'aria-labelledby': 'email-title' });
+
+  function render() {
+    const user = session.user();
+    const title = h('h2', { id: 'email-title' }, t('email.title'));
+    if (!user?.email) {
+      box.replaceChildren(title, h('p', { class: 'hint', id: 'email-status' }, t('email.none')));
+      return;
+    }
+    const verified = user.email_verified === true;
+    const status = h(
+      'p',
+      { class: 'phone-status', id: 'email-status', tabindex: '-1' },
+      h('span', { class: 'email-address' }, user.email),
+      h('span', { class: ['verify-badge', verified ? 'is-verified' : 'is-unverified'] }, t(verified ? 'email.verified' : 'email.unverified')),
+    );
+    if (verified) {
+      box.replaceChildren(title, status, h('p', { class: 'hint' }, t('email.verifiedNote')));
+      return;
+    }
+    const sendButton = h('button', { type: 'submit', class: 'button secondary' }, t('email.sendAgain'));
+    const sendForm = h('form', { class: 'form', novalidate: true, id: 'email-send-form' }, formAlert(), sendButton);
+    sendForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      whileBusy(sendButton, async () => {
+        try {
+          await api.post('/api/v1/users/me/email-verification');
+          linkSent = { email: user.email };
+          showSuccess(sendForm, t('email.sent', { email: user.email }));
+          reveal(sendForm.querySelector('.form-alert')); // above the button: on a phone, maybe out of view
+        } catch (error) {
+          if (error instanceof ApiError && error.code === 'too_many_attempts') {
+            return showAlert(sendForm, [t('email.tooMany'), waitText(error.retryAfter) || t('wait.later')].join(' '));
+          }
+          if (error instanceof ApiError && error.fieldErrors.some((e) => e.field === 'email')) {
+            return showAlert(sendForm, t('email.none'));
+          }
+          showError(sendForm, error);
+        }
+      });
+    });
+    box.replaceChildren(title, status, h('p', { class: 'hint' }, t('email.why')), sendForm);
+    if (linkSent?.email === user.email) showSuccess(sendForm, t('email.sent', { email: user.email }));
+  }
+
+  render();
+  return { element: box, render };
+}
+
 export function mount(root, ctx) {
   const user = ctx.user;
   const verification = phoneVerification();
+  const emailBox = emailVerification();
+
+  // Back from the mail (the link opened in another tab or browser): the panel says what is so now.
+  const onVisible = async () => {
+    if (document.visibilityState !== 'visible') return;
+    try {
+      const before = session.user();
+      const fresh = await api.get('/api/v1/users/me', { signal: ctx.signal });
+      session.setUser(fresh);
+      if (before?.email !== fresh.email || before?.email_verified !== fresh.email_verified) emailBox.render();
+    } catch {
+      // Not now (offline, or the session ended: that is handled where every 401 is).
+    }
+  };
+  document.addEventListener('visibilitychange', onVisible);
+  ctx.signal.addEventListener('abort', () => document.removeEventListener('visibilitychange', onVisible));
 
   // --- details ---
   const saveDetails = h('button', { type: 'submit', class: 'button primary' }, t('profile.save'));
@@ -166,14 +247,23 @@ export function mount(root, ctx) {
     if (phone !== formatPhone(current.phone)) change.phone = phone || null;
     if (email !== (current.email ?? '')) change.email = email || null;
     if (!Object.keys(change).length) return showSuccess(details, t('profile.nothingChanged'));
+    // The last answer's marks go: the password may be asked for over this form before the next.
+    clearErrors(details);
     try {
-      const updated = await api.patch('/api/v1/users/me', change);
+      // A change of these needs a recent password: asked for in place, then sent again.
+      const updated = await withProof(() => api.patch('/api/v1/users/me', change), { signal: ctx.signal });
       session.setUser(updated);
       details.querySelector('[name=phone]').value = formatPhone(updated.phone);
       showSuccess(details, t('profile.saved'));
-      // A new number is not proven yet (the server says phone_verified: false).
+      // A new number or address is not proven yet (phone_verified / email_verified: false); a
+      // new address has been sent a link.
+      if (change.email && updated.email && !updated.email_verified) linkSent = { email: updated.email };
       verification.render();
+      emailBox.render();
     } catch (error) {
+      if (isAbort(error)) return;
+      // Cancelled: nothing changed, and everything typed is still there to send again.
+      if (error instanceof ProofDeclined) return showAlert(details, t('reauth.notSaved'));
       showError(details, error);
     }
   });
@@ -256,6 +346,7 @@ export function mount(root, ctx) {
     h('div', { class: 'actions' }, logout),
     section(t('profile.detailsTitle'), details),
     verification.element,
+    emailBox.element,
     section(t('profile.passwordTitle'), h('p', { class: 'hint' }, t('profile.passwordNote')), password),
     h('section', { class: 'panel danger-zone', 'aria-labelledby': 'delete-title' }, h('h2', { id: 'delete-title' }, t('profile.deleteTitle')), remove),
   );
