@@ -21,6 +21,7 @@ pub enum Code {
     ReauthenticationRequired,
     NotFound,
     CustomerNotFound,
+    CardCodeNotFound,
     MethodNotAllowed,
     UsernameTaken,
     EmailTaken,
@@ -28,6 +29,7 @@ pub enum Code {
     InsufficientStamps,
     IdempotencyKeyInProgress,
     LastAdmin,
+    AlreadyVoided,
     PayloadTooLarge,
     UnsupportedMediaType,
     ValidationFailed,
@@ -54,14 +56,15 @@ impl Code {
             Self::Forbidden | Self::InvalidPassword | Self::CrossOriginRequest | Self::ReauthenticationRequired => {
                 StatusCode::FORBIDDEN
             }
-            Self::NotFound | Self::CustomerNotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::CustomerNotFound | Self::CardCodeNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::UsernameTaken
             | Self::EmailTaken
             | Self::PhoneTaken
             | Self::InsufficientStamps
             | Self::IdempotencyKeyInProgress
-            | Self::LastAdmin => StatusCode::CONFLICT,
+            | Self::LastAdmin
+            | Self::AlreadyVoided => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::ValidationFailed | Self::IdempotencyKeyReused | Self::InvalidToken | Self::InvalidCode => {
@@ -109,6 +112,11 @@ pub enum FieldCode {
     InvalidFormat,
     Taken,
     RegionNotAllowed,
+    /// Exactly one of two fields must be given (a phone or a card code), and was not.
+    OneOf,
+    /// The field is valid but not accepted here by the configuration (a phone, where rewards
+    /// are redeemed by card code only).
+    NotAccepted,
 }
 
 impl FieldCode {

@@ -59,6 +59,9 @@ pub struct Config {
     /// benchmark rigs only), 0..=1000000.
     #[arg(long, env = "STAMPCARD_SIGNUPS_PER_HOUR", value_name = "STAMPCARD_SIGNUPS_PER_HOUR", global = true, default_value_t = 100, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub signups_per_hour: u32,
+    /// Staff may redeem rewards by phone number, not only by card code (1/true or 0/false).
+    #[arg(long, env = "STAMPCARD_REDEEM_BY_PHONE", value_name = "STAMPCARD_REDEEM_BY_PHONE", global = true, default_value = "true", action = clap::ArgAction::Set, value_parser = boolean)]
+    pub redeem_by_phone: bool,
     /// Comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed.
     #[arg(long, env = "STAMPCARD_TRUSTED_PROXIES", value_name = "STAMPCARD_TRUSTED_PROXIES", global = true, default_value = "", hide_default_value = true, value_parser = proxies)]
     pub trusted_proxies: Proxies,

@@ -81,6 +81,10 @@ pub enum ApiError {
     /// 404 `customer_not_found`: no customer with that phone number.
     #[error("customer not found")]
     CustomerNotFound,
+    /// 404 `card_code_not_found`: no live card code with these digits (unknown, expired, or
+    /// used up by a redemption).
+    #[error("card code not found")]
+    CardCodeNotFound,
     /// 405 `method_not_allowed`, with the path's methods in `Allow`.
     #[error("method not allowed")]
     MethodNotAllowed { allow: String },
@@ -94,6 +98,9 @@ pub enum ApiError {
     /// 409 `last_admin`: the change would leave no active admin.
     #[error("last active admin")]
     LastAdmin,
+    /// 409 `already_voided`: the event was voided already, or is a void itself.
+    #[error("already voided")]
+    AlreadyVoided,
     /// 409 `idempotency_key_in_progress`: the first request with this key is still running.
     #[error("idempotency key in progress")]
     IdempotencyKeyInProgress,
@@ -152,6 +159,7 @@ impl ApiError {
             Self::ReauthenticationRequired => Code::ReauthenticationRequired,
             Self::NotFound => Code::NotFound,
             Self::CustomerNotFound => Code::CustomerNotFound,
+            Self::CardCodeNotFound => Code::CardCodeNotFound,
             Self::MethodNotAllowed { .. } => Code::MethodNotAllowed,
             Self::Taken(fields) => match fields.first() {
                 Some(Unique::Username) => Code::UsernameTaken,
@@ -160,6 +168,7 @@ impl ApiError {
             },
             Self::InsufficientStamps { .. } => Code::InsufficientStamps,
             Self::LastAdmin => Code::LastAdmin,
+            Self::AlreadyVoided => Code::AlreadyVoided,
             Self::IdempotencyKeyInProgress => Code::IdempotencyKeyInProgress,
             Self::PayloadTooLarge => Code::PayloadTooLarge,
             Self::UnsupportedMediaType => Code::UnsupportedMediaType,

@@ -231,6 +231,11 @@ impl FieldErrors {
         }
     }
 
+    /// `field` is wrong for `code`, whatever the rules of its value say.
+    pub fn add(&mut self, field: &'static str, code: FieldCode) {
+        self.0.add(field, code.error());
+    }
+
     /// `field` must be there, whatever its value.
     pub fn present<T: ?Sized>(&mut self, field: &'static str, value: Option<&T>) {
         self.required(field, value, |_| Ok(()));

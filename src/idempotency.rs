@@ -72,20 +72,25 @@ impl Idempotent {
     /// Runs `effect` and answers `success` with the JSON it returns, at most once per key:
     /// with a key, the effect and its response commit together, in the transaction that holds
     /// the key, and a repeated request gets the stored response with `Idempotent-Replayed: true`.
-    pub async fn run<F>(
+    /// Besides the response: what the effect left for after its commit (a card to announce),
+    /// when it ran now, not for a replay or a stored failure.
+    pub async fn run<F, A>(
         self,
         db: &Db,
         user_id: Uuid,
-        endpoint: &'static str,
+        endpoint: String,
         success: StatusCode,
         effect: F,
-    ) -> Result<HttpResponse, ApiError>
+    ) -> Result<(HttpResponse, Option<A>), ApiError>
     where
-        F: FnOnce(&mut PgConnection) -> Result<Value, ApiError> + Send + 'static,
+        F: FnOnce(&mut PgConnection) -> Result<(Value, A), ApiError> + Send + 'static,
+        A: Send + 'static,
     {
         let Some(Keyed { key, fingerprint, lang }) = self.keyed else {
-            let body = db.run(effect).await?;
-            return Ok(HttpResponse::build(success).json(body));
+            // No transaction of ours: a stamp is one statement, and an effect of several makes
+            // its own (a round trip each for BEGIN and COMMIT is a third of a stamp's cost).
+            let (body, after) = db.run(effect).await?;
+            return Ok((HttpResponse::build(success).json(body), Some(after)));
         };
         let key = Key { user_id, endpoint, key };
         // An error that is not a stored answer (a 5xx) rolls everything back, the key included:
@@ -97,9 +102,9 @@ impl Idempotent {
                 }
                 let result = effect(conn);
                 let (status, stored) = match &result {
-                    Ok(body) => (success, body.clone()),
+                    Ok((body, _)) => (success, body.clone()),
                     Err(err) if is_replayed(err) => (err.status_code(), err.problem().body(lang)),
-                    Err(_) => return result.map(|body| Outcome::Ran(Ok(body))),
+                    Err(_) => return result.map(|done| Outcome::Ran(Ok(done))),
                 };
                 key.store(conn, &fingerprint, status.as_u16(), &stored)?;
                 // A stored error is committed like a success, and answered as it was stored.
@@ -107,21 +112,30 @@ impl Idempotent {
             })
             .await?;
         match outcome {
-            Outcome::Ran(result) => Ok(HttpResponse::build(success).json(result?)),
-            Outcome::Replay { status, body } => replay(status, &body),
+            Outcome::Ran(result) => {
+                let (body, after) = result?;
+                Ok((HttpResponse::build(success).json(body), Some(after)))
+            }
+            Outcome::Replay { status, body } => Ok((replay(status, &body)?, None)),
         }
     }
 }
 
 /// What the key's transaction came to.
-enum Outcome {
-    Ran(Result<Value, ApiError>),
+enum Outcome<A> {
+    Ran(Result<(Value, A), ApiError>),
     Replay { status: i16, body: Value },
 }
 
 /// The failures that are a request's real answer, stored and replayed like a success.
 fn is_replayed(err: &ApiError) -> bool {
-    matches!(err, ApiError::CustomerNotFound | ApiError::InsufficientStamps { .. })
+    matches!(
+        err,
+        ApiError::CustomerNotFound
+            | ApiError::CardCodeNotFound
+            | ApiError::InsufficientStamps { .. }
+            | ApiError::AlreadyVoided
+    )
 }
 
 /// The stored response again, marked as a replay.

@@ -27,6 +27,7 @@ pub mod routes;
 mod schema;
 mod session;
 pub mod startup;
+mod stream;
 mod time_format;
 
 use std::process::ExitCode;

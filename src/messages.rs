@@ -17,6 +17,8 @@ pub fn title(lang: Lang, code: Code) -> &'static str {
         Code::ReauthenticationRequired => ("Confirm your password", "비밀번호를 다시 확인하세요"),
         Code::NotFound => ("Not found", "찾을 수 없습니다"),
         Code::CustomerNotFound => ("Customer not found", "고객을 찾을 수 없습니다"),
+        Code::CardCodeNotFound => ("Card code not found", "카드 코드를 찾을 수 없습니다"),
+        Code::AlreadyVoided => ("Already voided", "이미 취소되었습니다"),
         Code::MethodNotAllowed => ("Method not allowed", "허용되지 않는 메서드입니다"),
         Code::UsernameTaken => ("Username taken", "이미 사용 중인 사용자 이름입니다"),
         Code::EmailTaken => ("Email taken", "이미 사용 중인 이메일입니다"),
@@ -66,6 +68,14 @@ pub fn detail(lang: Lang, code: Code) -> &'static str {
         ),
         Code::NotFound => ("There is nothing at this address.", "이 주소에는 아무것도 없습니다."),
         Code::CustomerNotFound => ("No customer has this phone number.", "이 전화번호를 가진 고객이 없습니다."),
+        Code::CardCodeNotFound => (
+            "No live card code has these digits: it expired, was used, or was mistyped; ask for a new one.",
+            "이 번호의 카드 코드가 없습니다. 만료되었거나 사용되었거나 잘못 입력되었습니다. 새 코드를 요청하세요.",
+        ),
+        Code::AlreadyVoided => (
+            "This event was voided already, or is itself a void.",
+            "이미 취소된 기록이거나 취소 기록 자체입니다.",
+        ),
         Code::MethodNotAllowed => (
             "This path does not support the method; see the Allow header.",
             "이 경로는 해당 메서드를 지원하지 않습니다. Allow 헤더를 확인하세요.",
@@ -169,6 +179,13 @@ pub fn field(lang: Lang, field: &str, code: FieldCode) -> &'static str {
         FieldCode::InvalidChoice => ("This value is not one of the allowed choices.", "허용된 값이 아닙니다."),
         FieldCode::InvalidFormat => ("This value has an invalid format.", "형식이 올바르지 않습니다."),
         FieldCode::Taken => ("Another account already uses this.", "다른 계정이 이미 사용 중입니다."),
+        FieldCode::OneOf => {
+            ("Give either a phone number or a card code, not both.", "전화번호와 카드 코드 중 하나만 입력하세요.")
+        }
+        FieldCode::NotAccepted => (
+            "Not accepted here: redeem with the customer's card code.",
+            "여기서는 받지 않습니다. 고객의 카드 코드로 사용 처리하세요.",
+        ),
         FieldCode::RegionNotAllowed => {
             ("Phone numbers of this country are not accepted here.", "이 나라의 전화번호는 받지 않습니다.")
         }

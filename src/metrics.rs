@@ -49,9 +49,13 @@ pub struct Metrics {
     pub outbox_pending: IntGaugeVec,
     pub outbox_oldest_pending: GaugeVec,
     pub outbox_failed: IntGauge,
+    /// Live card streams open on this instance.
+    pub streams_open: IntGauge,
     /// Stamps given to customers, and free coffees redeemed.
     pub stamps_issued: IntCounter,
     pub rewards_redeemed: IntCounter,
+    /// Events voided.
+    pub stamps_voided: IntCounter,
 }
 
 impl Default for Metrics {
@@ -133,8 +137,14 @@ impl Metrics {
                 registry.register(Box::new(g.clone())).expect("registered once");
                 g
             },
+            streams_open: {
+                let g = IntGauge::new("streams_open", "Live card streams (Server-Sent Events) open").expect("a gauge");
+                registry.register(Box::new(g.clone())).expect("registered once");
+                g
+            },
             stamps_issued: counter("stamps_issued_total", "Stamps given to customers"),
             rewards_redeemed: counter("rewards_redeemed_total", "Free coffees redeemed"),
+            stamps_voided: counter("events_voided_total", "Stamp events voided"),
             registry,
         }
     }

@@ -1,6 +1,16 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    card_codes (code) {
+        code -> Text,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     cards (user_id) {
         user_id -> Uuid,
         balance -> Int4,
@@ -140,6 +150,8 @@ diesel::table! {
         balance_after -> Int4,
         issued_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
+        voids -> Nullable<Uuid>,
+        reason -> Nullable<Text>,
     }
 }
 
@@ -161,16 +173,16 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(card_codes -> users (user_id));
 diesel::joinable!(cards -> users (user_id));
 diesel::joinable!(email_verification_tokens -> users (user_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
 diesel::joinable!(password_reset_tokens -> users (user_id));
 diesel::joinable!(phone_verifications -> users (user_id));
-diesel::joinable!(redemptions -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
-diesel::joinable!(stamp_events -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    card_codes,
     cards,
     email_verification_tokens,
     ended_sessions,

@@ -24,6 +24,7 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::middleware::{cors, problems::problems, request_guard::request_guard, request_log::request_log};
 use crate::outbox::{Outbox, Worker};
+use crate::stream::Hub;
 use crate::{extract, models, routes, session};
 
 /// How often the service deletes expired sessions and stale rows of the limits.
@@ -38,6 +39,7 @@ pub struct Application {
     db: Db,
     passwords: Passwords,
     deliveries: Option<Worker>,
+    hub: Hub,
 }
 
 /// What the configuration does not say: for tests that need a part of their own making.
@@ -77,9 +79,11 @@ impl Application {
         };
         // Delivers what this and every other instance put in the outbox.
         let deliveries = Some(Worker::start(outbox.clone(), database_url.to_owned()));
-        let parts = Parts { config, db: db.clone(), passwords: passwords.clone(), metrics, outbox, key };
+        let hub = Hub::start(database_url.to_owned(), config.stamps_per_reward, metrics.clone());
+        let parts =
+            Parts { config, db: db.clone(), passwords: passwords.clone(), metrics, outbox, hub: hub.clone(), key };
         let server = api_server(listener, parts, options.extra_routes)?;
-        Ok(Self { server, metrics_server, address, metrics_address, db, passwords, deliveries })
+        Ok(Self { server, metrics_server, address, metrics_address, db, passwords, deliveries, hub })
     }
 
     /// Where the API answers.
@@ -97,9 +101,10 @@ impl Application {
         &self.passwords
     }
 
-    /// Stops both servers when called (gracefully when `graceful`).
+    /// Stops the service when called (gracefully when `graceful`).
     pub fn handle(&self) -> Handle {
-        Handle { servers: std::iter::once(&self.server).chain(&self.metrics_server).map(Server::handle).collect() }
+        let servers = std::iter::once(&self.server).chain(&self.metrics_server).map(Server::handle).collect();
+        Handle { servers, hub: self.hub.clone() }
     }
 
     /// Takes the outbox worker out of the service: it stops when the caller drops it (tests
@@ -149,11 +154,14 @@ async fn stop_on_signal(handle: Handle) {
 #[derive(Clone)]
 pub struct Handle {
     servers: Vec<ServerHandle>,
+    hub: Hub,
 }
 
 impl Handle {
-    /// Sends the stop command to every server at once; the future resolves when they stopped.
+    /// Ends the live streams (they would hold a graceful stop up until its timeout), then sends
+    /// the stop command to every server at once; the future resolves when they stopped.
     pub fn stop(&self, graceful: bool) -> impl std::future::Future<Output = ()> {
+        self.hub.close();
         let stopping: Vec<_> = self.servers.iter().map(|server| server.stop(graceful)).collect();
         futures_util::future::join_all(stopping).map(drop)
     }
@@ -187,6 +195,7 @@ struct Parts {
     passwords: Passwords,
     metrics: Metrics,
     outbox: Outbox,
+    hub: Hub,
     key: Key,
 }
 
@@ -196,7 +205,7 @@ fn api_server(
     parts: Parts,
     extra_routes: Option<fn(&mut web::ServiceConfig)>,
 ) -> std::io::Result<Server> {
-    let Parts { config, db, passwords, metrics, outbox, key } = parts;
+    let Parts { config, db, passwords, metrics, outbox, hub, key } = parts;
     let (workers, pool_size) = (config.workers(), config.db_pool_size as usize);
     let config = web::Data::new(config);
     let db_data = web::Data::new(db.clone());
@@ -204,6 +213,7 @@ fn api_server(
     let attempts = web::Data::new(Attempts::new(metrics.clone()));
     let metrics = web::Data::new(metrics);
     let outbox = web::Data::new(outbox);
+    let hub = web::Data::new(hub);
     let server = HttpServer::new(move || {
         // Almost every answer is personal (account, session, card) or sets a cookie; what is
         // not (the web app's assets) says so itself.
@@ -217,6 +227,7 @@ fn api_server(
             .app_data(attempts.clone())
             .app_data(metrics.clone())
             .app_data(outbox.clone())
+            .app_data(hub.clone())
             .app_data(extract::payload_config())
             .app_data(
                 web::QueryConfig::default().error_handler(|err, _| ApiError::MalformedRequest(err.to_string()).into()),

@@ -22,7 +22,8 @@ use crate::schema::idempotency_keys as keys;
 #[derive(Debug, Clone)]
 pub struct Key {
     pub user_id: Uuid,
-    pub endpoint: &'static str,
+    /// The method and path, as the client sent it (a void is scoped to its event's path).
+    pub endpoint: String,
     pub key: String,
 }
 
@@ -58,7 +59,7 @@ impl Key {
             return Err(ApiError::IdempotencyKeyInProgress);
         }
         let found = keys::table
-            .find((self.user_id, self.endpoint, &self.key))
+            .find((self.user_id, &self.endpoint, &self.key))
             .select((keys::fingerprint, keys::status, keys::body, keys::created_at))
             .first::<(Vec<u8>, Option<i16>, Option<Value>, DateTime<Utc>)>(conn)
             .optional()?;
@@ -70,7 +71,7 @@ impl Key {
                 Err(ApiError::IdempotencyKeyInProgress)
             }
             Some(_) => {
-                diesel::delete(keys::table.find((self.user_id, self.endpoint, &self.key))).execute(conn)?;
+                diesel::delete(keys::table.find((self.user_id, &self.endpoint, &self.key))).execute(conn)?;
                 Ok(Begun::Owned)
             }
         }
@@ -88,7 +89,7 @@ impl Key {
         diesel::insert_into(keys::table)
             .values((
                 keys::user_id.eq(self.user_id),
-                keys::endpoint.eq(self.endpoint),
+                keys::endpoint.eq(&self.endpoint),
                 keys::key.eq(&self.key),
                 keys::fingerprint.eq(fingerprint),
                 keys::status.eq(status),

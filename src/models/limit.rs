@@ -161,3 +161,10 @@ pub const MAIL_REQUESTS_PER_ADDRESS: Limit =
     Limit { name: "mail_requests", rates: &[Rate::per_hour(10)], gap_seconds: 0 };
 /// Verification links one user asks for.
 pub const EMAIL_LINKS_PER_USER: Limit = Limit { name: "email_links", rates: &[Rate::per_hour(3)], gap_seconds: 0 };
+/// Card codes made for one card.
+pub const CARD_CODES_PER_CARD: Limit =
+    Limit { name: "card_codes", rates: &[Rate::per_minutes(20, 10)], gap_seconds: 0 };
+/// Card codes one staff or admin account presents that are unknown or expired: counted when
+/// presented, taken back when the code was live.
+pub const UNKNOWN_CARD_CODES_PER_ACCOUNT: Limit =
+    Limit { name: "unknown_card_codes", rates: &[Rate::per_minutes(20, 10)], gap_seconds: 0 };

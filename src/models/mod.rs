@@ -28,6 +28,7 @@ macro_rules! text_enum {
 }
 
 pub mod card;
+pub mod card_code;
 pub mod email;
 pub mod idempotency;
 pub mod limit;
@@ -49,6 +50,7 @@ pub fn purge_expired(conn: &mut diesel::PgConnection) -> Result<usize, crate::er
         + idempotency::purge(conn)?
         + reset::purge(conn)?
         + email::purge(conn)?
+        + card_code::purge(conn)?
         + limit::purge(conn)?
         + outbox::purge(conn)?)
 }

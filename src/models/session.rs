@@ -269,6 +269,15 @@ impl Session {
             .collect())
     }
 
+    /// Which of these sessions are still live (not ended, not expired).
+    pub fn live_ids(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Uuid>, ApiError> {
+        Ok(sessions::table
+            .filter(sessions::id.eq_any(ids))
+            .filter(sessions::expires_at.gt(Utc::now()))
+            .select(sessions::id)
+            .load(conn)?)
+    }
+
     /// Removes expired sessions; returns how many.
     pub fn purge_expired(conn: &mut PgConnection) -> Result<usize, ApiError> {
         let ended = Statement::new("DELETE FROM ended_sessions WHERE expires_at <= now()").execute(conn)?;

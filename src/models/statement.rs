@@ -7,7 +7,7 @@
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, Bytea, Integer, Text, Untyped, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Bytea, Integer, Nullable, Text, Untyped, Uuid as SqlUuid};
 use diesel::{PgConnection, QueryResult, RunQueryDsl};
 use uuid::Uuid;
 
@@ -18,6 +18,8 @@ pub enum Bind {
     Uuids(Vec<Uuid>),
     Text(String),
     Int(i32),
+    BigInt(i64),
+    OptionalText(Option<String>),
     Bytes(Vec<Vec<u8>>),
 }
 
@@ -54,6 +56,8 @@ impl QueryFragment<Pg> for Statement {
                 Bind::Uuids(value) => out.push_bind_param::<Array<SqlUuid>, _>(value)?,
                 Bind::Text(value) => out.push_bind_param::<Text, _>(value)?,
                 Bind::Int(value) => out.push_bind_param::<Integer, _>(value)?,
+                Bind::BigInt(value) => out.push_bind_param::<BigInt, _>(value)?,
+                Bind::OptionalText(value) => out.push_bind_param::<Nullable<Text>, _>(value)?,
                 Bind::Bytes(value) => out.push_bind_param::<Array<Bytea>, _>(value)?,
             }
             rest = &rest[at + 1 + digits..];

@@ -8,6 +8,7 @@ mod admin;
 mod architecture;
 mod attempts;
 mod binary;
+mod counter;
 mod cross_origin;
 mod docs;
 mod docs_viewer;

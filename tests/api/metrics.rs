@@ -27,7 +27,8 @@ async fn metrics_are_served_on_their_own_listener_and_count_what_happens() {
         let res = staff.post("/api/v1/stamps", json!({"phone": "010-5555-6666", "count": count})).await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     }
-    assert_eq!(customer.post("/api/v1/stamps/redemptions", json!({})).await.status, StatusCode::CREATED);
+    let redeemed = staff.post("/api/v1/stamps/redemptions", json!({"phone": "010-5555-6666"})).await;
+    assert_eq!(redeemed.status, StatusCode::CREATED, "{}", redeemed.text);
     for _ in 0..11 {
         app.client().login("counted", "wrong guess").await;
     }
@@ -39,6 +40,8 @@ async fn metrics_are_served_on_their_own_listener_and_count_what_happens() {
     assert_eq!(value(&text, "stampcard_login_failures_total"), 10.0);
     assert_eq!(value(&text, "stampcard_account_lockouts_total"), 1.0);
     assert_eq!(value(&text, r#"stampcard_password_attempts_refused_total{limit="account"}"#), 2.0);
+    assert_eq!(value(&text, r#"stampcard_limit_refusals_total{limit="account"}"#), 2.0);
+    assert_eq!(value(&text, "stampcard_streams_open"), 0.0);
     assert!(value(&text, "stampcard_password_verifications_total") >= 11.0, "{text}");
     let whoami = r#"{method="GET",route="/api/v1/users/me",status="200"}"#;
     assert!(value(&text, &format!("stampcard_http_requests_total{whoami}")) >= 1.0, "{text}");

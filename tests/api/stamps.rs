@@ -31,6 +31,11 @@ async fn stamp_with_key(staff: &Client, body: Value, key: &str) -> Res {
     staff.send(Method::POST, STAMPS, Some(body), &[("Idempotency-Key", key)]).await
 }
 
+/// At the counter: the barista redeems the customer's free coffee by phone.
+async fn redeem_for(staff: &Client, key: Option<&str>) -> Res {
+    redeem(staff, Some(json!({"phone": PHONE})), key).await
+}
+
 async fn redeem(client: &Client, body: Option<Value>, key: Option<&str>) -> Res {
     let headers: Vec<(&str, &str)> = key.map(|k| ("Idempotency-Key", k)).into_iter().collect();
     client.send(Method::POST, REDEMPTIONS, body, &headers).await
@@ -56,8 +61,8 @@ async fn twenty_three_stamps_and_two_redemptions_leave_three() {
     for count in [10, 10, 3] {
         assert_created(&stamp(&staff, PHONE, count).await);
     }
-    let first = redeem(&customer, None, None).await;
-    let second = redeem(&staff, Some(json!({"phone": PHONE})), None).await;
+    let first = redeem_for(&staff, None).await;
+    let second = redeem(&staff, Some(json!({"phone": "+82 10 1234 5678"})), None).await;
 
     assert_created(&first);
     assert_created(&second);
@@ -72,7 +77,7 @@ async fn twenty_three_stamps_and_two_redemptions_leave_three() {
     assert_eq!(card["rewards_available"], 0);
     assert_eq!(card["stamps_per_reward"], 10);
     assert!(card["updated_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{card}");
-    let third = redeem(&customer, None, None).await;
+    let third = redeem_for(&staff, None).await;
     third.assert_problem(409, "insufficient_stamps");
     assert_eq!(third.body["balance"], 3);
     assert_eq!(app.count("SELECT count(*) FROM redemptions"), 2);
@@ -91,7 +96,12 @@ async fn a_stamp_answers_with_the_card_and_its_event() {
     assert_eq!(event["count"], 4);
     assert_eq!(event["balance_after"], 4);
     assert!(event["id"].as_str().is_some_and(|id| id.len() == 36) && event["created_at"].is_string(), "{event}");
-    assert_eq!(event.as_object().map(|o| o.len()), Some(5), "no internal columns leak: {event}");
+    assert_eq!(event["by"]["username"], "barista", "staff see who made it: {event}");
+    assert_eq!(
+        (event["voids"].clone(), event["voided"].clone(), event["reason"].clone()),
+        (Value::Null, json!(false), Value::Null)
+    );
+    assert_eq!(event.as_object().map(|o| o.len()), Some(9), "no internal columns leak: {event}");
     assert_eq!(res.body["card"]["balance"], 4);
     assert_eq!(res.body["card"]["rewards_available"], 0);
 }
@@ -103,8 +113,8 @@ async fn the_configured_stamps_per_reward_is_used() {
     assert_created(&stamp(&staff, PHONE, 7).await);
 
     let card = card_of(&customer).await;
-    let redeemed = redeem(&customer, Some(json!({})), None).await;
-    let again = redeem(&customer, None, None).await;
+    let redeemed = redeem_for(&staff, None).await;
+    let again = redeem_for(&staff, None).await;
 
     assert_eq!((card["stamps_per_reward"].clone(), card["rewards_available"].clone()), (json!(5), json!(1)));
     assert_created(&redeemed);
@@ -134,7 +144,7 @@ async fn twenty_parallel_redemptions_of_ten_stamps_succeed_exactly_once() {
     let (staff, customer) = cafe(&app).await;
     assert_created(&stamp(&staff, PHONE, 10).await);
 
-    let answers = join_all((0..20).map(|_| redeem(&customer, None, None))).await;
+    let answers = join_all((0..20).map(|_| redeem_for(&staff, None))).await;
 
     let created = answers.iter().filter(|r| r.status == StatusCode::CREATED).count();
     assert_eq!(created, 1);
@@ -267,10 +277,10 @@ async fn an_insufficient_stamps_answer_is_replayed_with_its_balance() {
     let (staff, customer) = cafe(&app).await;
     assert_created(&stamp(&staff, PHONE, 3).await);
 
-    let first = redeem(&customer, None, Some("coffee-1")).await;
+    let first = redeem_for(&staff, Some("coffee-1")).await;
     assert_created(&stamp(&staff, PHONE, 10).await);
-    let replay = redeem(&customer, None, Some("coffee-1")).await;
-    let fresh = redeem(&customer, None, Some("coffee-2")).await;
+    let replay = redeem_for(&staff, Some("coffee-1")).await;
+    let fresh = redeem_for(&staff, Some("coffee-2")).await;
 
     first.assert_problem(409, "insufficient_stamps");
     assert_eq!(first.body["balance"], 3);
@@ -359,11 +369,15 @@ async fn counts_outside_one_to_ten_or_not_whole_numbers_are_422() {
     let missing = staff.post(STAMPS, json!({"count": 1})).await;
     let garbage = staff.post(STAMPS, json!({"phone": "not a phone"})).await;
 
-    assert_eq!(missing.field_errors(), [("phone".to_owned(), "required".to_owned())]);
+    let one_of = [("card_code".to_owned(), "one_of".to_owned()), ("phone".to_owned(), "one_of".to_owned())];
+    assert_eq!(missing.field_errors(), one_of, "a phone or a card code");
     assert_eq!(garbage.field_errors(), [("phone".to_owned(), "invalid_phone".to_owned())]);
     let typed = staff.post(STAMPS, json!({"phone": 1012345678})).await;
     typed.assert_problem(422, "validation_failed");
-    assert_eq!(typed.field_errors(), [("phone".to_owned(), "invalid_type".to_owned())]);
+    // The phone of the wrong type is named, and, as the request now names no customer, so is
+    // the card code it might have sent instead.
+    let typed_errors = [("card_code".to_owned(), "one_of".to_owned()), ("phone".to_owned(), "invalid_type".to_owned())];
+    assert_eq!(typed.field_errors(), typed_errors);
     assert_eq!(app.count("SELECT count(*) FROM stamp_events"), 0);
     let whole = staff.post(STAMPS, json!({"phone": PHONE, "count": 2.0})).await;
     assert_eq!(whole.body["event"]["count"], 2, "2.0 is a whole number, as JSON Schema says: {}", whole.text);
@@ -557,39 +571,37 @@ async fn staff_must_name_the_customer_to_redeem_for() {
 
     let empty = redeem(&staff, Some(json!({})), None).await;
     let no_body = redeem(&staff, None, None).await;
+    let both = redeem(&staff, Some(json!({"phone": PHONE, "card_code": "12345678"})), None).await;
     let garbage = redeem(&staff, Some(json!({"phone": "nope"})), None).await;
 
-    for res in [&empty, &no_body] {
+    for res in [&empty, &no_body, &both] {
         res.assert_problem(422, "validation_failed");
-        assert_eq!(res.field_errors(), [("phone".to_owned(), "required".to_owned())]);
+        let one_of = [("card_code".to_owned(), "one_of".to_owned()), ("phone".to_owned(), "one_of".to_owned())];
+        assert_eq!(res.field_errors(), one_of);
     }
     assert_eq!(garbage.field_errors(), [("phone".to_owned(), "invalid_phone".to_owned())]);
     assert_eq!(app.count("SELECT count(*) FROM redemptions"), 0);
 }
 
 #[tokio::test]
-async fn a_customer_redeems_with_no_body_or_an_empty_object() {
+async fn customers_do_not_redeem_their_own_card() {
     let app = spawn_app().await;
     let (staff, customer) = cafe(&app).await;
     assert_created(&stamp(&staff, PHONE, 10).await);
-    assert_created(&stamp(&staff, PHONE, 10).await);
 
-    let without_body = redeem(&customer, None, None).await;
-    let with_empty_object = redeem(&customer, Some(json!({})), None).await;
-
-    assert_created(&without_body);
-    assert_created(&with_empty_object);
-    assert_eq!(with_empty_object.body["card"]["balance"], 0);
-    assert_eq!(with_empty_object.body["card"]["total_redeemed"], 20);
+    for body in [None, Some(json!({})), Some(json!({"phone": PHONE}))] {
+        redeem(&customer, body, None).await.assert_problem(403, "forbidden");
+    }
+    assert_eq!(card_of(&customer).await["balance"], 10, "nothing redeemed");
 }
 
 #[tokio::test]
-async fn deleting_the_account_removes_card_events_and_redemptions() {
+async fn deleting_the_account_erases_the_person_and_keeps_the_history_anonymous() {
     let app = spawn_app().await;
     let (staff, customer) = cafe(&app).await;
     let other = app.customer("jisoo", Some("010-2222-3333")).await;
     assert_created(&stamp(&staff, PHONE, 10).await);
-    assert_created(&redeem(&customer, None, Some("bye-coffee")).await);
+    assert_created(&redeem_for(&staff, Some("bye-coffee")).await);
     assert_created(&stamp(&staff, "010-2222-3333", 1).await);
     let id = customer.get("/api/v1/users/me").await.body["id"].as_str().expect("an id").to_owned();
     let mine = |table: &str| app.count(&format!("SELECT count(*) FROM {table} WHERE user_id = '{id}'"));
@@ -598,7 +610,13 @@ async fn deleting_the_account_removes_card_events_and_redemptions() {
     let res = customer.delete_with("/api/v1/users/me", json!({"password": PASSWORD})).await;
 
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
-    assert_eq!((mine("cards"), mine("stamp_events"), mine("redemptions")), (0, 0, 0));
+    // The person is gone (name, phone, email, card); the events stay for the owner's reports,
+    // under an id that names nobody.
+    assert_eq!(app.count(&format!("SELECT count(*) FROM users WHERE id = '{id}'")), 0);
+    assert_eq!(app.count("SELECT count(*) FROM users WHERE phone = '+821012345678'"), 0);
+    assert_eq!(mine("cards"), 0);
+    assert_eq!((mine("stamp_events"), mine("redemptions")), (2, 1), "the history stays, anonymous");
     assert_eq!(mine("idempotency_keys"), 0);
+    staff.get(&format!("{STAMPS}?phone={PHONE}")).await.assert_problem(404, "customer_not_found");
     assert_eq!(card_of(&other).await["balance"], 1, "nobody else's card goes");
 }

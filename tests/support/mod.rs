@@ -7,6 +7,7 @@ mod app;
 mod binary;
 mod client;
 mod database;
+pub mod events;
 pub mod sms;
 pub mod smtp;
 

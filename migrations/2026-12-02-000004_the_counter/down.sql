@@ -1,0 +1,12 @@
+DELETE FROM stamp_events e WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = e.user_id);
+DELETE FROM redemptions r WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id);
+ALTER TABLE redemptions ADD CONSTRAINT redemptions_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;
+ALTER TABLE stamp_events ADD CONSTRAINT stamp_events_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;
+DROP INDEX stamp_events_issued_by;
+DROP INDEX stamp_events_voids;
+ALTER TABLE stamp_events DROP CONSTRAINT stamp_events_void_names_an_event;
+DELETE FROM stamp_events WHERE kind = 'voided';
+ALTER TABLE stamp_events DROP COLUMN reason, DROP COLUMN voids;
+ALTER TABLE stamp_events DROP CONSTRAINT stamp_events_kind_check;
+ALTER TABLE stamp_events ADD CONSTRAINT stamp_events_kind_check CHECK (kind IN ('earned', 'redeemed'));
+DROP TABLE card_codes;
