@@ -8,7 +8,7 @@
 # step and its answer, and stops with a non-zero exit status as soon as a step answers with a
 # status other than the expected one (or a checked field has another value).
 #
-# Needs curl and jq.
+# Needs curl and jq (and, for the journeys that read mail, base64 and perl).
 
 STAMPCARD_URL="${STAMPCARD_URL:-http://127.0.0.1:8080}"
 STAMPCARD_URL="${STAMPCARD_URL%/}"
@@ -159,6 +159,103 @@ expect_header() {
         fail "expected header $1: $2, got '$actual'"
     fi
     printf '   %s✓ %s: %s%s\n' "$_green" "$1" "$2" "$_reset"
+}
+
+# cookie_value JAR: prints the value of the session cookie in a curl cookie jar (stampcard_session
+# in dev mode, __Host-stampcard_session otherwise; HttpOnly cookies are stored with a
+# "#HttpOnly_" prefix on the domain column).
+cookie_value() {
+    awk '$6 == "stampcard_session" || $6 == "__Host-stampcard_session" { print $7 }' "$1" | tail -n 1
+}
+
+# --- mail -------------------------------------------------------------------------------------
+# For the journeys that read the mail the server sent: STAMPCARD_MAILDIR is the Maildir of the
+# SMTP server that the server's STAMPCARD_SMTP_URL points to (CI: aiosmtpd, see .ci/clients.sh).
+# Links in mails start with the server's STAMPCARD_PUBLIC_URL (default here: STAMPCARD_URL).
+# Any one address receives at most 3 mails an hour of every kind together (reset links,
+# verification links, notices): a journey uses fresh addresses.
+
+PUBLIC_URL="${STAMPCARD_PUBLIC_URL:-$STAMPCARD_URL}"
+PUBLIC_URL="${PUBLIC_URL%/}"
+
+need_maildir() {
+    [ -n "${STAMPCARD_MAILDIR:-}" ] || fail "set STAMPCARD_MAILDIR to the Maildir that receives the server's mail"
+}
+
+# mails_to ADDRESS: prints the paths of the mails in $STAMPCARD_MAILDIR addressed to ADDRESS.
+mails_to() {
+    grep -lis "^To: *<\?$1>\?\r\?$" "$STAMPCARD_MAILDIR"/new/* "$STAMPCARD_MAILDIR"/cur/* || true
+}
+
+# mail_text FILE: the body of a mail as text, decoded from quoted-printable (soft line breaks and
+# =XX escapes) or base64, whichever the mail says it uses.
+mail_text() {
+    local encoding
+    encoding="$(sed -n -e '/^\r\?$/q' -e 's/^Content-Transfer-Encoding: *\([^[:space:]]*\).*/\1/Ip' "$1" \
+        | tr 'A-Z' 'a-z')"
+    case "$encoding" in
+        base64)
+            sed -e '1,/^\r\?$/d' -e 's/\r$//' "$1" | base64 -d ;;
+        quoted-printable)
+            sed -e '1,/^\r\?$/d' -e 's/\r$//' "$1" | sed -e ':a' -e '/=$/{N;s/=\n//;ba' -e '}' \
+                | perl -pe 's/=([0-9A-Fa-f]{2})/chr(hex($1))/ge' ;;
+        *)
+            sed -e '1,/^\r\?$/d' -e 's/\r$//' "$1" ;;
+    esac
+}
+
+# mailed_token ADDRESS PAGE [OLD_TOKEN...]: waits up to 30 seconds (the server's outbox worker
+# sends in the background) for a mail to ADDRESS with a link <public URL>/PAGE#token=<token>
+# whose token is none of OLD_TOKEN, checks that the link starts with the public URL and that the
+# token is 64 hex digits, and prints the token. Fails if no such mail comes, or two do.
+mailed_token() {
+    local address="$1" page="$2" file link token old seen
+    shift 2
+    local found=()
+    for _ in $(seq 1 150); do
+        found=()
+        for file in $(mails_to "$address"); do
+            link="$(mail_text "$file" | grep -o "https\?://[^[:space:]]*/$page#token=[^[:space:]]*" | head -n 1 || true)"
+            [ -n "$link" ] || continue
+            token="${link#*#token=}"
+            seen=""
+            for old in "$@"; do
+                [ "$token" = "$old" ] && seen=1
+            done
+            [ -n "$seen" ] || found+=("$file $link")
+        done
+        [ "${#found[@]}" -gt 0 ] && break
+        sleep 0.2
+    done
+    [ "${#found[@]}" -gt 0 ] || fail "no new mail to $address with a /$page link arrived in $STAMPCARD_MAILDIR within 30 seconds"
+    [ "${#found[@]}" = 1 ] || fail "more than one new mail to $address with a /$page link: ${found[*]}"
+    file="${found[0]%% *}"
+    link="${found[0]#* }"
+    printf '%s%s%s\n' "$_dim" "$file" "$_reset" >&2
+    case "$link" in
+        "$PUBLIC_URL/$page#token="*) ;;
+        *) fail "the link does not start with $PUBLIC_URL/$page#token=: $link" ;;
+    esac
+    token="${link#*#token=}"
+    [[ "$token" =~ ^[0-9a-f]{64}$ ]] || fail "the token is not 64 hex digits: $token"
+    printf '   %s✓ %s/%s#token=%s…%s\n' "$_green" "$PUBLIC_URL" "$page" "${token:0:8}" "$_reset" >&2
+    printf '%s\n' "$token"
+}
+
+# mail_with ADDRESS TEXT: waits up to 30 seconds for a mail to ADDRESS whose body contains TEXT
+# and prints its path (the first such mail).
+mail_with() {
+    local file
+    for _ in $(seq 1 150); do
+        for file in $(mails_to "$1"); do
+            if mail_text "$file" | grep -qF -- "$2"; then
+                printf '%s\n' "$file"
+                return
+            fi
+        done
+        sleep 0.2
+    done
+    fail "no mail to $1 containing '$2' arrived in $STAMPCARD_MAILDIR within 30 seconds"
 }
 
 # done_journey: the closing line.
