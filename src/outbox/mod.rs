@@ -71,15 +71,22 @@ impl Outbox {
 
     /// 503 when a message of this kind can be neither sent nor, in dev mode, logged.
     pub fn ensure_can_send(&self, kind: Kind) -> Result<(), ApiError> {
-        let transport = match kind.channel() {
-            Channel::Mail => self.inner.mail.is_some(),
-            Channel::Sms => self.inner.sms.is_some(),
-        };
-        if transport || self.inner.dev {
+        if self.can_deliver(kind.channel()) {
             Ok(())
         } else {
             Err(ApiError::Unavailable(format!("no transport for {kind} messages is configured")))
         }
+    }
+
+    /// Whether messages of `channel` go anywhere: to their transport, or, in dev mode only, to
+    /// the log. Outside dev mode a message with no transport is never logged (it may carry a
+    /// link that is as good as a password).
+    fn can_deliver(&self, channel: Channel) -> bool {
+        let transport = match channel {
+            Channel::Mail => self.inner.mail.is_some(),
+            Channel::Sms => self.inner.sms.is_some(),
+        };
+        transport || self.inner.dev
     }
 
     /// Wakes this process's workers: a message was just committed.

@@ -144,6 +144,10 @@ fn deliver_next(outbox: &Outbox, conn: &mut PgConnection, kinds: &[Kind], first:
 }
 
 fn deliver(outbox: &Outbox, conn: &mut PgConnection, message: &Message) -> Result<(), Failure> {
+    // A signup or a profile change queues mail that no endpoint refused for want of a server.
+    if !outbox.can_deliver(message.kind.channel()) {
+        return skip(conn, message, "no transport is configured for it (and dev mode is off)");
+    }
     if message.kind.channel() == Channel::Mail {
         // Every mail to one address counts towards its hourly three, whatever the kind.
         outbox::lock_recipient(conn, &message.recipient)?;

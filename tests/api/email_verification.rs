@@ -137,3 +137,16 @@ async fn addresses_that_differ_only_in_case_are_one_address_in_the_code_and_in_t
     let mails = smtp.wait_for(2, SOON).await;
     assert_eq!(with_link(&mails, "/reset-password").len(), 1, "the account's reset mail");
 }
+
+#[tokio::test]
+async fn without_a_mail_server_outside_dev_mode_a_link_is_neither_sent_nor_logged_nor_made() {
+    let app = spawn_app_with(|c| c.dev = Some(false)).await;
+    let client = app.client();
+    let body = json!({"username": "unmailed", "password": PASSWORD, "email": "unmailed@example.com"});
+    let res = client.post("/api/v1/users", body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "a signup needs no mail server: {}", res.text);
+    let settled = || std::future::ready(app.count("SELECT count(*) FROM outbox WHERE state = 'pending'") == 0);
+    crate::helpers::eventually(SOON, "the outbox to settle", settled).await;
+    assert_eq!(app.count("SELECT count(*) FROM outbox WHERE state = 'skipped'"), 1);
+    assert_eq!(app.count("SELECT count(*) FROM email_verification_tokens"), 0, "no link was made, so none was logged");
+}
