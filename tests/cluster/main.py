@@ -15,12 +15,12 @@ from harness.report import failed, result, summary
 from harness.services import HAProxy, Harness, Instance
 from harness.verify import print_figures, verify
 from scenarios import (client_address, deploy_files, fault_kill9, fault_pg_restart, fault_pool, fault_sigterm,
-                       idempotency, json_logs, lockout, metrics, no_panic, redemptions, sessions, startup)
+                       idempotency, json_logs, lockout, metrics, no_panic, redemptions, sessions, startup, stream)
 
 # Setting up: an exception here ends the run (SystemExit: "the cluster could not be set up").
 SETUP = (deploy_files, startup)
 # One service out of three instances: each check is guarded, a failure does not stop the run.
-CHECKS = (sessions, client_address, lockout, idempotency, redemptions, metrics)
+CHECKS = (sessions, client_address, lockout, idempotency, redemptions, stream, metrics)
 # Faults under load, one after another; an exception is the fault's FAIL, the next one runs.
 FAULTS = (fault_kill9, fault_sigterm, fault_pg_restart, fault_pool)
 # After the faults (json_logs reads the log of the instance fault_pool restarted); then the
