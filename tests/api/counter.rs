@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::events::{EventStream, Next};
-use crate::helpers::{spawn_app, spawn_app_with, Client, Res, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, Client, Res, TestApp, PASSWORD};
 
 const PHONE: &str = "010-1234-5678";
 const CODES: &str = "/api/v1/stamps/card-code";
@@ -308,7 +308,7 @@ async fn the_card_stream_sends_the_card_then_every_change_within_a_second() {
 }
 
 #[tokio::test]
-async fn a_sixth_stream_of_one_session_closes_the_oldest_and_a_logout_closes_them_all() {
+async fn a_sixth_stream_of_one_session_closes_the_oldest() {
     let app = spawn_app().await;
     let customer = app.customer("watcher", None).await;
     let cookie = customer.cookie().unwrap();
@@ -323,4 +323,60 @@ async fn a_sixth_stream_of_one_session_closes_the_oldest_and_a_logout_closes_the
     // Anonymous callers get no stream.
     let anonymous = app.client().get("/api/v1/stamps/stream").await;
     anonymous.assert_problem(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn a_stream_closes_within_thirty_seconds_of_its_session_ending_and_others_stay() {
+    let app = spawn_app().await;
+    let laptop = app.customer("watcher", None).await;
+    let (phone, tablet) = (app.client(), app.client());
+    for other in [&phone, &tablet] {
+        assert_eq!(other.login("watcher", PASSWORD).await.status, StatusCode::CREATED);
+    }
+    let mut streams = Vec::new();
+    for client in [&laptop, &phone, &tablet] {
+        let mut stream = EventStream::open(&app.address, &client.cookie().unwrap()).await;
+        stream.card(Duration::from_secs(5)).await;
+        streams.push(stream);
+    }
+    let list = laptop.get("/api/v1/sessions").await;
+    let tablet_id = {
+        let whoami = tablet.get("/api/v1/sessions/current").await;
+        whoami.body["session"]["id"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 3);
+    let started = std::time::Instant::now();
+    assert_eq!(phone.delete("/api/v1/sessions/current").await.status, StatusCode::NO_CONTENT, "a logout");
+    assert_eq!(laptop.delete(&format!("/api/v1/sessions/{tablet_id}")).await.status, StatusCode::NO_CONTENT);
+    let [laptop_stream, phone_stream, tablet_stream] = &mut streams[..] else { unreachable!() };
+    let (phone_end, tablet_end) =
+        tokio::join!(phone_stream.next(Duration::from_secs(30)), tablet_stream.next(Duration::from_secs(30)));
+    assert_eq!((phone_end, tablet_end), (Next::Closed, Next::Closed), "after {:?}", started.elapsed());
+    eprintln!("the ended sessions' streams closed after {:?}", started.elapsed());
+    // The session that stayed keeps its stream, and it still hears changes.
+    let staff = app.user_with_role("barista", "staff").await;
+    let stamped = staff.post(STAMPS, json!({"card_code": code_of(&laptop).await, "count": 1})).await;
+    created(&stamped);
+    assert_eq!(laptop_stream.card(Duration::from_secs(1)).await["balance"], 1);
+}
+
+#[tokio::test]
+async fn a_stamp_that_rolls_back_sends_nothing() {
+    let app = spawn_app().await;
+    let (staff, customer) = cafe(&app).await;
+    let mut stream = EventStream::open(&app.address, &customer.cookie().unwrap()).await;
+    stream.card(Duration::from_secs(5)).await;
+    // The card is updated, then the event's insert fails: the transaction rolls back.
+    app.db_exec(
+        "CREATE FUNCTION refuse_threes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+           IF NEW.count = 3 THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$",
+    );
+    app.db_exec(
+        "CREATE TRIGGER refuse_threes BEFORE INSERT ON stamp_events FOR EACH ROW EXECUTE FUNCTION refuse_threes()",
+    );
+    let refused = stamp(&staff, 3).await;
+    assert_eq!(refused.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", refused.body);
+    assert_eq!(stream.next(Duration::from_millis(1500)).await, Next::Nothing, "nothing was committed");
+    created(&stamp(&staff, 2).await);
+    assert_eq!(stream.card(Duration::from_secs(1)).await["balance"], 2, "the next change, and nothing of the first");
 }

@@ -1,8 +1,10 @@
-//! The server process: ready quickly, and a SIGTERM lets in-flight requests finish.
+//! The server process: ready quickly, and a SIGTERM lets in-flight requests finish and ends
+//! the live streams, which would otherwise hold the graceful stop up for its 30 s.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::helpers::{new_database, serve, wait_ready, PASSWORD};
+use crate::helpers::events::{EventStream, Next};
+use crate::helpers::{new_database, serve, wait_ready, Client, PASSWORD};
 
 #[tokio::test]
 async fn serve_is_ready_within_a_second_on_a_migrated_database() {
@@ -36,4 +38,32 @@ async fn sigterm_and_sigint_let_in_flight_requests_finish_and_exit_zero() {
         let status = tokio::task::spawn_blocking(move || server.child.wait()).await.unwrap().unwrap();
         assert!(status.success(), "signal {signal}: exit status {status:?}");
     }
+}
+
+#[tokio::test]
+async fn sigterm_ends_the_open_streams_and_the_process_exits_zero_at_once() {
+    let _alone = crate::helpers::timing_sensitive().await;
+    let url = tokio::task::spawn_blocking(new_database).await.unwrap();
+    let mut server = serve(&url, &[]).await;
+    wait_ready(&server.base, Duration::from_secs(10)).await.expect("ready");
+    let customer = Client::new(&server.base);
+    let signup = customer.post("/api/v1/users", serde_json::json!({"username": "watcher", "password": PASSWORD})).await;
+    assert_eq!(signup.status, reqwest::StatusCode::CREATED, "{}", signup.body);
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        let mut stream = EventStream::open(&server.base, &customer.cookie().unwrap()).await;
+        stream.card(Duration::from_secs(5)).await;
+        streams.push(stream);
+    }
+
+    let signalled = Instant::now();
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    for stream in &mut streams {
+        assert_eq!(stream.next(Duration::from_secs(5)).await, Next::Closed, "the stream ends with the instance");
+    }
+    let status = tokio::task::spawn_blocking(move || server.child.wait()).await.unwrap().unwrap();
+    let took = signalled.elapsed();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(took < Duration::from_secs(5), "exited {took:?} after the SIGTERM (the graceful stop's limit is 30 s)");
 }
