@@ -2,6 +2,7 @@
 //! and how it is stored.
 
 use diesel::{Connection, PgConnection};
+use serde_json::json;
 use uuid::Uuid;
 use validator::ValidationErrors;
 
@@ -9,6 +10,7 @@ use crate::auth::{password, password_rules};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::fields::{self, normalise_username, username_key, FieldErrors, Phone};
+use crate::models::audit::{self, Action, Actor};
 use crate::models::outbox::{self, Kind, Outgoing};
 use crate::models::user::{NewUser, PhoneHolders, ProfileChange, Role, User};
 use crate::models::{email, reset};
@@ -90,11 +92,13 @@ impl ProfileUpdate {
 /// the proven address hears of a phone change.
 pub fn change_profile(
     conn: &mut PgConnection,
+    actor: Actor,
     user: &User,
     update: ProfileUpdate,
     holders: PhoneHolders,
 ) -> Result<User, ApiError> {
     conn.transaction(|conn| {
+        let username_changed = update.username.is_some();
         let email_changed = update.email.is_some();
         let phone_changed = update.phone.is_some();
         let change = ProfileChange {
@@ -107,6 +111,7 @@ pub fn change_profile(
             ..ProfileChange::default()
         };
         let changed = User::update_profile(conn, user.id, change, holders)?;
+        record_profile_change(conn, actor, user, &changed, (username_changed, email_changed, phone_changed))?;
         let at = chrono::Utc::now();
         if email_changed {
             reset::end_all(conn, user.id)?;
@@ -127,6 +132,30 @@ pub fn change_profile(
         }
         Ok(changed)
     })
+}
+
+/// The audit entries of a profile change: which fields, and the addresses masked as the
+/// notices show them (an entry keeps no name: names are looked up when the log is read).
+fn record_profile_change(
+    conn: &mut PgConnection,
+    actor: Actor,
+    before: &User,
+    after: &User,
+    (username, email, phone): (bool, bool, bool),
+) -> Result<(), ApiError> {
+    let masked = |value: &Option<String>, mask: fn(&str) -> String| value.as_deref().map(mask);
+    if username {
+        audit::record(conn, actor, Action::UsernameChanged, Some(after.id), json!({}))?;
+    }
+    if email {
+        let detail = json!({"from": masked(&before.email, fields::mask_email), "to": masked(&after.email, fields::mask_email)});
+        audit::record(conn, actor, Action::EmailChanged, Some(after.id), detail)?;
+    }
+    if phone {
+        let detail = json!({"from": masked(&before.phone, fields::mask_phone), "to": masked(&after.phone, fields::mask_phone)});
+        audit::record(conn, actor, Action::PhoneChanged, Some(after.id), detail)?;
+    }
+    Ok(())
 }
 
 /// A notice of a change: what it became (masked), when, to whom.
@@ -176,7 +205,13 @@ pub fn create_user_sync(conn: &mut PgConnection, account: NewAccount, config: &C
     .map_err(|e| describe(e.into()))?;
     let hash = password::hash_now(account.password, config.bcrypt_cost).map_err(describe)?;
     let new = new_user(account.username, account.email, phone, hash, account.role);
-    User::insert(conn, new, PhoneHolders::from_setting(config.require_verified_phone)).map_err(describe)
+    let holders = PhoneHolders::from_setting(config.require_verified_phone);
+    conn.transaction(|conn| {
+        let user = User::insert(conn, new, holders)?;
+        audit::record(conn, Actor::Cli, Action::UserCreated, Some(user.id), json!({"role": user.role}))?;
+        Ok(user)
+    })
+    .map_err(describe)
 }
 
 /// Changes a user's role or activity from the command line, with the API's rules.
@@ -190,7 +225,7 @@ pub fn set_standing_sync(
     let user = User::find_by_username_key(conn, &key)
         .map_err(describe)?
         .ok_or_else(|| anyhow::anyhow!("no user {username:?}"))?;
-    User::change_standing(conn, user.id, role, is_active).map_err(describe)
+    User::change_standing(conn, Actor::Cli, user.id, role, is_active).map_err(describe)
 }
 
 /// An API error as one line for the terminal, in words a person can act on.

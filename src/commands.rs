@@ -8,6 +8,7 @@ use crate::cli::{OutboxCommand, SessionsCommand, UserCommand};
 use crate::config::Config;
 use crate::db;
 use crate::models::session::Session;
+use crate::models::{audit, report};
 use crate::startup::{self, Application};
 use devdb::DevDatabase;
 
@@ -38,7 +39,7 @@ impl Database {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     startup::check(&config)?;
     let database = Database::open(&config)?;
-    match bring_up_to_date(&database.url)? {
+    match bring_up_to_date(&database.url, &config)? {
         0 => tracing::info!("database schema up to date"),
         applied => tracing::info!("database schema up to date: applied {applied} migration(s)"),
     }
@@ -56,7 +57,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 /// `stampcard migrate`.
 pub fn migrate(config: &Config) -> anyhow::Result<()> {
     let database = Database::open(config)?;
-    let applied = bring_up_to_date(&database.url);
+    let applied = bring_up_to_date(&database.url, config);
     database.close()?;
     println!("applied {} migration(s)", applied?);
     Ok(())
@@ -141,19 +142,24 @@ pub fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
 }
 
 /// Runs the pending migrations, then what they could not do in SQL (the keys of non-ASCII
-/// addresses, `accounts::fold_stored_emails`); how many migrations ran.
-fn bring_up_to_date(url: &str) -> anyhow::Result<usize> {
+/// addresses, `accounts::fold_stored_emails`), sets the audit log's retention, and checks that
+/// PostgreSQL knows the time zone of the reports; how many migrations ran.
+fn bring_up_to_date(url: &str, config: &Config) -> anyhow::Result<usize> {
     let applied = db::migrate(url)?;
-    let folded = accounts::fold_stored_emails(&mut PgConnection::establish(url)?)?;
+    let mut conn = PgConnection::establish(url)?;
+    let folded = accounts::fold_stored_emails(&mut conn)?;
     if folded > 0 {
         tracing::info!(folded, "email keys recomputed");
     }
+    audit::apply_retention(&mut conn, config.audit_retention_days)?;
+    report::check_time_zone(&mut conn, &config.timezone)
+        .map_err(|_| anyhow::anyhow!("invalid STAMPCARD_TIMEZONE: PostgreSQL knows no time zone {:?}", config.timezone))?;
     Ok(applied)
 }
 
 fn with_connection(config: &Config, f: impl FnOnce(&mut PgConnection) -> anyhow::Result<()>) -> anyhow::Result<()> {
     let database = Database::open(config)?;
-    let result = bring_up_to_date(&database.url).and_then(|_| {
+    let result = bring_up_to_date(&database.url, config).and_then(|_| {
         let mut conn = PgConnection::establish(&database.url)?;
         f(&mut conn)
     });

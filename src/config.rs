@@ -62,6 +62,18 @@ pub struct Config {
     /// Staff may redeem rewards by phone number, not only by card code (1/true or 0/false).
     #[arg(long, env = "STAMPCARD_REDEEM_BY_PHONE", value_name = "STAMPCARD_REDEEM_BY_PHONE", global = true, default_value = "true", action = clap::ArgAction::Set, value_parser = boolean)]
     pub redeem_by_phone: bool,
+    /// The cafe's time zone, an IANA name (Asia/Seoul, Europe/Berlin): the reports' calendar
+    /// days. `serve` refuses a name PostgreSQL does not know.
+    #[arg(long, env = "STAMPCARD_TIMEZONE", value_name = "STAMPCARD_TIMEZONE", global = true, default_value = "Asia/Seoul", value_parser = time_zone)]
+    pub timezone: String,
+    /// Days an audit entry cannot be deleted (the database refuses); older ones are purged,
+    /// 1..=36500.
+    #[arg(long = "audit-retention-days", env = "STAMPCARD_AUDIT_RETENTION_DAYS", value_name = "STAMPCARD_AUDIT_RETENTION_DAYS", global = true, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub audit_retention_days: u32,
+    /// A PostgreSQL streaming replica the reports and the export read from [default: none:
+    /// they read from DATABASE_URL].
+    #[arg(long, env = "STAMPCARD_REPLICA_URL", value_name = "STAMPCARD_REPLICA_URL", global = true, hide_env_values = true, value_parser = database_url)]
+    pub replica_url: Option<String>,
     /// Comma-separated proxy addresses or CIDR ranges whose X-Forwarded-For is believed.
     #[arg(long, env = "STAMPCARD_TRUSTED_PROXIES", value_name = "STAMPCARD_TRUSTED_PROXIES", global = true, default_value = "", hide_default_value = true, value_parser = proxies)]
     pub trusted_proxies: Proxies,
@@ -248,6 +260,21 @@ fn database_url(value: &str) -> Result<String, String> {
     }
 }
 
+/// An IANA time zone name as PostgreSQL spells them (`Asia/Seoul`, `UTC`): letters, digits,
+/// `_`, `-`, `+` and `/` between parts. Whether PostgreSQL knows it is asked at `serve`.
+fn time_zone(value: &str) -> Result<String, String> {
+    let name = value.trim();
+    let part = |p: &str| {
+        p.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && p.chars().all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
+    };
+    if name.len() <= 64 && name.split('/').all(part) {
+        Ok(name.to_owned())
+    } else {
+        Err(format!("{name:?} is not an IANA time zone name like Asia/Seoul"))
+    }
+}
+
 fn smtp_url(value: &str) -> Result<String, String> {
     let url = value.trim();
     if url.starts_with("smtp://") || url.starts_with("smtps://") {
@@ -388,9 +415,22 @@ mod tests {
         assert_eq!(c.reauth_window(), Duration::from_secs(600));
         assert_eq!(c.phone_regions.0, [phonenumber::country::Id::KR]);
         assert_eq!((c.sms_hourly_limit, c.signups_per_hour), (500, 100));
+        assert_eq!((c.timezone.as_str(), c.audit_retention_days, c.replica_url.as_deref()), ("Asia/Seoul", 365, None));
         assert!(c.is_dev(), "no DATABASE_URL means the dev cluster, hence dev mode");
         let d = Config::for_database("postgres://x@127.0.0.1/db");
         assert!(!d.is_dev() && d.bcrypt_cost == 12);
+    }
+
+    #[test]
+    fn a_time_zone_is_an_iana_shaped_name() {
+        for good in ["Asia/Seoul", "UTC", "America/Argentina/Buenos_Aires", "Etc/GMT+9"] {
+            assert_eq!(time_zone(good).as_deref(), Ok(good));
+        }
+        for bad in ["", "Asia//Seoul", "/Asia", "Asia/Seoul'; --", "9/Seoul", "Asia/ Seoul"] {
+            assert!(time_zone(bad).is_err(), "{bad:?}");
+        }
+        let err = with(&["--timezone", "Mars Base"]).map(|_| ()).unwrap_err().to_string();
+        assert!(err.contains("STAMPCARD_TIMEZONE"), "{err}");
     }
 
     #[test]

@@ -66,8 +66,13 @@ impl Db {
     /// Builds the pool without connecting: the server starts (and `/readyz` says 503) even
     /// while the database is still down.
     pub fn new(url: &str, config: &Config) -> Self {
+        Self::with_size(url, config.db_pool_size, config)
+    }
+
+    /// [`Db::new`] with `size` connections at most.
+    fn with_size(url: &str, size: u32, config: &Config) -> Self {
         let pool = Pool::builder()
-            .max_size(config.db_pool_size)
+            .max_size(size)
             .min_idle(Some(1))
             .connection_timeout(config.db_timeout())
             // r2d2 would run `SELECT 1` before handing out each connection: a round trip per
@@ -187,6 +192,73 @@ impl Db {
     pub fn pool_state(&self) -> (u32, u32) {
         let state = self.pool.state();
         (state.connections - state.idle_connections, state.idle_connections)
+    }
+}
+
+/// Where the owner's reports and the export read: a streaming replica when
+/// `STAMPCARD_REPLICA_URL` names one (so a year-long export never competes with the counter),
+/// else the primary's pool. Nothing that writes, and nothing that must see the latest write,
+/// reads here: a replica may lag a few seconds. Its work runs on threads of its own, so that a
+/// long report or a slow client's export never holds one of the threads of the requests.
+#[derive(Clone)]
+pub struct ReportDb {
+    db: Db,
+}
+
+/// Connections to the replica: reports are few (admins), an export holds one while it streams.
+const REPLICA_POOL_SIZE: u32 = 4;
+
+impl ReportDb {
+    pub fn new(primary: &Db, config: &Config) -> Self {
+        let db = match &config.replica_url {
+            Some(url) => Db::with_size(url, REPLICA_POOL_SIZE, config),
+            None => primary.clone(),
+        };
+        Self { db }
+    }
+
+    /// Runs `f` with a connection on a thread of its own; its result.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.spawn(move |db, asked| {
+            let _ = done.send(db.run_here(asked, f));
+        })?;
+        result.await.map_err(|_| ApiError::Internal(anyhow::anyhow!("a report's thread ended without a result")))?
+    }
+
+    /// Starts `f` with a connection on a thread of its own, and resolves once it has the
+    /// connection (503 when none comes within the pool's timeout); `f` then runs to its end
+    /// and its failure is logged: for an export, whose response has begun by then.
+    pub async fn start<F>(&self, what: &'static str, f: F) -> Result<(), ApiError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<(), ApiError> + Send + 'static,
+    {
+        let (connected, started) = tokio::sync::oneshot::channel();
+        self.spawn(move |db, asked| match db.checkout(asked, db.timeout) {
+            Err(err) => {
+                let _ = connected.send(Err(err));
+            }
+            Ok(pooled) => {
+                let _ = connected.send(Ok(()));
+                if let Err(err) = with_connection(pooled, f) {
+                    tracing::warn!(error = %err, "{what} ended early");
+                }
+            }
+        })?;
+        started.await.map_err(|_| ApiError::Internal(anyhow::anyhow!("{what}: its thread ended at once")))?
+    }
+
+    fn spawn(&self, job: impl FnOnce(&Db, Instant) + Send + 'static) -> Result<(), ApiError> {
+        let (db, asked) = (self.db.clone(), Instant::now());
+        std::thread::Builder::new()
+            .name("report".into())
+            .spawn(move || job(&db, asked))
+            .map(drop)
+            .map_err(|err| ApiError::Internal(err.into()))
     }
 }
 

@@ -149,6 +149,14 @@ pub fn field(lang: Lang, field: &str, code: FieldCode) -> &'static str {
         ("count", FieldCode::OutOfRange) => {
             Some(("Choose 1 to 10 stamps.", "스탬프는 1개에서 10개까지 줄 수 있습니다."))
         }
+        ("from" | "to", FieldCode::InvalidFormat) => {
+            Some(("Use a date like 2026-12-02.", "2026-12-02 형식의 날짜를 입력하세요."))
+        }
+        ("to", FieldCode::OutOfRange) => Some((
+            "The range ends on or after its first day and spans at most 366 days.",
+            "기간은 시작일과 같거나 그 뒤에 끝나야 하며 366일을 넘을 수 없습니다.",
+        )),
+        ("actor", FieldCode::InvalidFormat) => Some(("Use a user's id.", "사용자 id를 입력하세요.")),
         _ => None,
     };
     let (en, ko) = specific.unwrap_or(match code {

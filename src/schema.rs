@@ -1,6 +1,26 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    audit_log (seq) {
+        seq -> Int8,
+        id -> Uuid,
+        at -> Timestamptz,
+        actor_id -> Nullable<Uuid>,
+        action -> Text,
+        target_id -> Nullable<Uuid>,
+        detail -> Jsonb,
+        ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_retention (only_row) {
+        only_row -> Bool,
+        days -> Int4,
+    }
+}
+
+diesel::table! {
     card_codes (code) {
         code -> Text,
         user_id -> Uuid,
@@ -182,6 +202,8 @@ diesel::joinable!(phone_verifications -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_log,
+    audit_retention,
     card_codes,
     cards,
     email_verification_tokens,

@@ -19,7 +19,7 @@ use rand::RngCore;
 use crate::auth::attempts::Attempts;
 use crate::auth::password::Passwords;
 use crate::config::{cores, Config};
-use crate::db::Db;
+use crate::db::{Db, ReportDb};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::middleware::{cors, problems::problems, request_guard::request_guard, request_log::request_log};
@@ -207,6 +207,7 @@ fn api_server(
 ) -> std::io::Result<Server> {
     let Parts { config, db, passwords, metrics, outbox, hub, key } = parts;
     let (workers, pool_size) = (config.workers(), config.db_pool_size as usize);
+    let reports = web::Data::new(ReportDb::new(&db, &config));
     let config = web::Data::new(config);
     let db_data = web::Data::new(db.clone());
     let passwords = web::Data::new(passwords);
@@ -223,6 +224,7 @@ fn api_server(
         let mut app = App::new()
             .app_data(config.clone())
             .app_data(db_data.clone())
+            .app_data(reports.clone())
             .app_data(passwords.clone())
             .app_data(attempts.clone())
             .app_data(metrics.clone())

@@ -4,5 +4,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serializer;
 
 pub fn serialize<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&time.to_rfc3339_opts(SecondsFormat::Secs, true))
+    serializer.serialize_str(&rfc3339(time))
+}
+
+/// `time` as the wire shows it, for what is not JSON (the CSV export).
+pub fn rfc3339(time: &DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }

@@ -27,6 +27,7 @@ macro_rules! text_enum {
     };
 }
 
+pub mod audit;
 pub mod card;
 pub mod card_code;
 pub mod email;
@@ -35,6 +36,7 @@ pub mod limit;
 pub mod outbox;
 pub mod page;
 pub mod phone;
+pub mod report;
 pub mod reset;
 pub mod session;
 pub mod statement;
@@ -42,8 +44,9 @@ pub mod throttle;
 pub mod user;
 
 /// Deletes what has run out: expired sessions, stale throttling rows, Idempotency-Keys past a
-/// day, expired reset tokens, old outbox messages. The server calls it periodically (and
-/// `stampcard sessions purge`, for the sessions). Returns how many rows went.
+/// day, expired reset tokens, old outbox messages, audit entries past their retention. The
+/// server calls it periodically (and `stampcard sessions purge`, for the sessions). Returns
+/// how many rows went.
 pub fn purge_expired(conn: &mut diesel::PgConnection) -> Result<usize, crate::error::ApiError> {
     Ok(session::Session::purge_expired(conn)?
         + throttle::purge(conn)?
@@ -52,5 +55,6 @@ pub fn purge_expired(conn: &mut diesel::PgConnection) -> Result<usize, crate::er
         + email::purge(conn)?
         + card_code::purge(conn)?
         + limit::purge(conn)?
-        + outbox::purge(conn)?)
+        + outbox::purge(conn)?
+        + audit::purge(conn)?)
 }

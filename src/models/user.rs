@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use uuid::Uuid;
 
 use diesel::deserialize::FromSqlRow;
@@ -11,6 +12,7 @@ use diesel::expression::AsExpression;
 use diesel::sql_types::Text;
 
 use crate::error::{ApiError, Unique};
+use crate::models::audit::{self, Action, Actor};
 use crate::models::page::{Cursor, Page};
 pub use crate::models::phone::PhoneHolders;
 use crate::schema::users;
@@ -226,11 +228,12 @@ impl User {
 
     /// Changes a user's role and whether they may log in, keeping at least one active admin
     /// (409 `last_admin`); deactivation revokes every session of the user and ends their
-    /// reset links. Runs in its own
-    /// transaction: the active admins' rows are locked first, so that two admins demoting each
-    /// other at the same moment cannot both succeed.
+    /// reset links. Each real change is an audit entry by `actor`. Runs in its own transaction:
+    /// the active admins' rows are locked first, so that two admins demoting each other at the
+    /// same moment cannot both succeed.
     pub fn change_standing(
         conn: &mut PgConnection,
+        actor: Actor,
         id: Uuid,
         role: Option<Role>,
         is_active: Option<bool>,
@@ -243,19 +246,32 @@ impl User {
                 .select(users::id)
                 .for_update()
                 .load(conn)?;
-            let user = User::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            let stays_admin = role.unwrap_or(user.role) == Role::Admin && is_active.unwrap_or(user.is_active);
+            let before = User::find(conn, id)?.ok_or(ApiError::NotFound)?;
+            let stays_admin = role.unwrap_or(before.role) == Role::Admin && is_active.unwrap_or(before.is_active);
             if !stays_admin && admins == [id] {
                 return Err(ApiError::LastAdmin);
             }
             let change = ProfileChange { role, is_active, ..ProfileChange::default() };
             let user = User::update(conn, id, change)?;
+            if user.role != before.role {
+                let detail = json!({"from": before.role, "to": user.role});
+                audit::record(conn, actor, Action::RoleChanged, Some(id), detail)?;
+            }
             match is_active {
                 Some(false) => {
-                    crate::models::session::Session::end_for_deactivation(conn, id)?;
+                    let revoked = crate::models::session::Session::end_for_deactivation(conn, id)?;
                     crate::models::reset::end_all(conn, id)?;
+                    if before.is_active {
+                        let detail = json!({"sessions_revoked": revoked});
+                        audit::record(conn, actor, Action::Deactivated, Some(id), detail)?;
+                    }
                 }
-                Some(true) => crate::models::session::Session::forget_endings(conn, id)?,
+                Some(true) => {
+                    crate::models::session::Session::forget_endings(conn, id)?;
+                    if !before.is_active {
+                        audit::record(conn, actor, Action::Reactivated, Some(id), json!({}))?;
+                    }
+                }
                 None => {}
             }
             Ok(user)

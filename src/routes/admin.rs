@@ -5,12 +5,14 @@ use serde::Deserialize;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
+use crate::auth::client_ip::ClientIp;
 use crate::codes::FieldCode;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::fields::{normalise_username, parse_phone, username_key};
+use crate::models::audit::Actor;
 use crate::models::page::PageQuery;
 use crate::models::user::{Role, User, UserView};
 use crate::session::CurrentUser;
@@ -81,6 +83,7 @@ pub async fn update(
     current: CurrentUser,
     db: web::Data<Db>,
     config: web::Data<Config>,
+    ClientIp(ip): ClientIp,
     id: web::Path<String>,
     ApiJson(body): ApiJson<UserPatch>,
 ) -> Result<HttpResponse, ApiError> {
@@ -88,6 +91,7 @@ pub async fn update(
     let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
     current.require_recent_proof(config.reauth_window())?;
     let role = body.role.as_deref().and_then(Role::parse);
-    let user = db.run(move |conn| User::change_standing(conn, id, role, body.is_active)).await?;
+    let actor = Actor::user(current.user.id, ip);
+    let user = db.run(move |conn| User::change_standing(conn, actor, id, role, body.is_active)).await?;
     Ok(HttpResponse::Ok().json(UserView::from(&user)))
 }

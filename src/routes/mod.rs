@@ -1,6 +1,7 @@
 //! Every route of the service, registered in one place.
 
 mod admin;
+mod audit;
 mod docs_viewer;
 mod email_verification;
 pub mod metrics;
@@ -8,6 +9,7 @@ mod ops;
 mod password_resets;
 mod phone_verification;
 mod preferences;
+mod reports;
 mod resource;
 
 pub use ops::OPENAPI_YAML;
@@ -46,6 +48,10 @@ pub fn resources() -> Vec<Resource> {
         Resource::new("/api/v1/stamps/redemptions").post(stamps::redeem),
         Resource::new("/api/v1/stamps/card-code").post(stamps::card_code),
         Resource::new("/api/v1/stamps/stream").get(stamps::stream),
+        Resource::new("/api/v1/reports/daily").get(reports::daily),
+        Resource::new("/api/v1/reports/staff").get(reports::staff),
+        Resource::new("/api/v1/reports/events.csv").get(reports::events_csv),
+        Resource::new("/api/v1/audit").get(audit::list),
         Resource::new("/api/v1/password-resets").post(password_resets::request),
         Resource::new("/api/v1/password-resets/confirm").post(password_resets::confirm),
         Resource::new("/api/v1/preferences").get(preferences::get).put(preferences::put),

@@ -17,6 +17,7 @@ use crate::db::Db;
 use crate::error::{field_code, ApiError};
 use crate::extract::ApiJson;
 use crate::fields::{self, FieldErrors};
+use crate::models::audit::{self, Action, Actor};
 use crate::models::limit;
 use crate::models::outbox::{self, Kind, Outgoing};
 use crate::models::reset;
@@ -105,8 +106,11 @@ pub async fn confirm(
         password_rules::check(&new_password, &user.username)
             .map_err(|e| ApiError::field("new_password", field_code(&e)))?;
         User::set_password_hash(conn, user_id, &hash)?;
-        Session::delete_all_for_user(conn, user_id, None)?;
-        reset::end_all(conn, user_id)
+        let revoked = Session::delete_all_for_user(conn, user_id, None)?;
+        reset::end_all(conn, user_id)?;
+        // The link's holder acted, as the account's owner as far as anyone can tell.
+        let detail = json!({"sessions_revoked": revoked});
+        audit::record(conn, Actor::user(user_id, ip), Action::PasswordReset, Some(user_id), detail)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -15,6 +15,7 @@ use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::fields::{normalise_username, username_key};
+use crate::models::audit::{self, Action, Actor};
 use crate::models::page::PageQuery;
 use crate::models::session::Session;
 use crate::models::user::{User, UserView};
@@ -155,13 +156,19 @@ pub async fn revoke(
     req: HttpRequest,
     current: CurrentUser,
     db: web::Data<Db>,
+    ClientIp(ip): ClientIp,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
     let user_id = current.user.id;
-    if !db.run(move |conn| Session::delete_owned(conn, user_id, id)).await? {
-        return Err(ApiError::NotFound);
-    }
+    db.transaction(move |conn| {
+        if !Session::delete_owned(conn, user_id, id)? {
+            return Err(ApiError::NotFound);
+        }
+        let detail = json!({"sessions_revoked": 1, "session": id});
+        audit::record(conn, Actor::user(user_id, ip), Action::SessionsRevoked, Some(user_id), detail)
+    })
+    .await?;
     if id == current.session.id {
         // Revoking the session in use is a logout: make sure the cookie goes too.
         session::log_out(&req);
@@ -170,8 +177,22 @@ pub async fn revoke(
 }
 
 /// `DELETE /api/v1/sessions`: revoke all my sessions but this one.
-pub async fn revoke_others(current: CurrentUser, db: web::Data<Db>) -> Result<HttpResponse, ApiError> {
+pub async fn revoke_others(
+    current: CurrentUser,
+    db: web::Data<Db>,
+    ClientIp(ip): ClientIp,
+) -> Result<HttpResponse, ApiError> {
     let (user_id, keep) = (current.user.id, current.session.id);
-    let revoked = db.run(move |conn| Session::delete_all_for_user(conn, user_id, Some(keep))).await?;
+    let revoked = db
+        .transaction(move |conn| {
+            let revoked = Session::delete_all_for_user(conn, user_id, Some(keep))?;
+            // Nothing revoked, nothing happened: no entry.
+            if revoked > 0 {
+                let detail = json!({"sessions_revoked": revoked});
+                audit::record(conn, Actor::user(user_id, ip), Action::SessionsRevoked, Some(user_id), detail)?;
+            }
+            Ok(revoked)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(json!({"revoked": revoked})))
 }

@@ -7,18 +7,19 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
+use futures_util::StreamExt;
 use validator::{Validate, ValidationError, ValidationErrors};
 
+use crate::auth::client_ip::ClientIp;
 use crate::codes::FieldCode;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::ApiError;
-use futures_util::StreamExt;
-
 use crate::extract::{parse, present, ApiJson};
 use crate::fields::{self, allowed_phone, FieldErrors, Phone};
 use crate::idempotency::Idempotent;
 use crate::metrics::Metrics;
+use crate::models::audit::{self, Action, Actor};
 use crate::models::card::{Card, Event, Holder};
 use crate::models::card_code;
 use crate::models::limit::{self, Hit};
@@ -328,6 +329,7 @@ pub async fn void(
     config: web::Data<Config>,
     metrics: web::Data<Metrics>,
     hub: web::Data<Hub>,
+    ClientIp(ip): ClientIp,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
@@ -342,9 +344,13 @@ pub async fn void(
         .run(&db, voider, endpoint(&req), StatusCode::CREATED, move |conn| {
             use diesel::Connection;
             // Its own transaction when the key did not make one: the voided event stays locked
-            // from its check to its void.
-            let (card, event) =
-                conn.transaction(|conn| Card::void(conn, event_id, voider, is_admin, reason.as_deref()))?;
+            // from its check to its void, and the void and its audit entry commit together.
+            let (card, event) = conn.transaction(|conn| {
+                let (card, event) = Card::void(conn, event_id, voider, is_admin, reason.as_deref())?;
+                let detail = json!({"event": event_id, "void": event.id, "count": event.count, "reason": event.reason});
+                audit::record(conn, Actor::user(voider, ip), Action::StampVoided, Some(card.user_id), detail)?;
+                Ok::<_, ApiError>((card, event))
+            })?;
             Ok((json!({"event": event.view(true), "card": card.view(per_reward)}), card.user_id))
         })
         .await?;

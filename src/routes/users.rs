@@ -3,6 +3,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use serde_json::json;
 use validator::{Validate, ValidationErrors};
 
 use crate::accounts::{change_profile, check_new_account, new_user, ProfileUpdate};
@@ -15,6 +16,7 @@ use crate::db::Db;
 use crate::error::{field_code, ApiError};
 use crate::extract::{present, ApiJson};
 use crate::fields::{self, FieldErrors, Phone};
+use crate::models::audit::{self, Action, Actor};
 use crate::models::limit::{self, Rate};
 use crate::models::outbox::{self, Kind, Outgoing};
 use crate::models::reset;
@@ -112,6 +114,7 @@ pub async fn update_me(
     db: web::Data<Db>,
     config: web::Data<Config>,
     outbox: web::Data<Outbox>,
+    ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<ProfilePatch>,
 ) -> Result<HttpResponse, ApiError> {
     let email = body.email.as_ref().map(Option::as_deref);
@@ -122,7 +125,8 @@ pub async fn update_me(
     }
     current.require_recent_proof(config.reauth_window())?;
     let holders = PhoneHolders::from_setting(config.require_verified_phone);
-    let user = db.run(move |conn| change_profile(conn, &current.user, update, holders)).await?;
+    let actor = Actor::user(current.user.id, ip);
+    let user = db.run(move |conn| change_profile(conn, actor, &current.user, update, holders)).await?;
     outbox.wake();
     Ok(HttpResponse::Ok().json(UserView::from(&user)))
 }
@@ -133,8 +137,8 @@ pub struct DeleteAccount {
     password: Option<String>,
 }
 
-/// `DELETE /api/v1/users/me`: needs the password again; removes the account, its sessions,
-/// card and history.
+/// `DELETE /api/v1/users/me`: needs the password again; erases the account and its sessions;
+/// its card's history stays, anonymous.
 pub async fn delete_me(
     req: HttpRequest,
     current: CurrentUser,
@@ -147,7 +151,12 @@ pub async fn delete_me(
     let attempt = Attempt::by_user(current.user.id, ip);
     let given = body.password.unwrap_or_default();
     attempts.reauthenticate(attempt, &db, &passwords, given, current.user.password_hash.clone(), None).await?;
-    db.run(move |conn| User::delete(conn, current.user.id)).await?;
+    let id = current.user.id;
+    db.transaction(move |conn| {
+        User::delete(conn, id)?;
+        audit::record(conn, Actor::user(id, ip), Action::Deleted, Some(id), json!({}))
+    })
+    .await?;
     session::log_out(&req);
     Ok(HttpResponse::NoContent().finish())
 }
@@ -199,9 +208,10 @@ pub async fn change_password(
             return Err(ApiError::Unauthenticated { next: None, reason: None });
         }
         User::set_password_hash(conn, user_id, &hash)?;
-        Session::delete_all_for_user(conn, user_id, Some(session_id))?;
+        let revoked = Session::delete_all_for_user(conn, user_id, Some(session_id))?;
         reset::end_all(conn, user_id)?;
-        Ok(())
+        let detail = json!({"sessions_revoked": revoked});
+        audit::record(conn, Actor::user(user_id, ip), Action::PasswordChanged, Some(user_id), detail)
     })
     .await?;
     session::renew(&req, current.session.remember, &config);
