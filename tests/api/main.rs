@@ -18,6 +18,7 @@ mod limits;
 mod metrics;
 mod openapi;
 mod ops;
+mod owner;
 mod password_resets;
 mod phone_verification;
 mod preferences;
