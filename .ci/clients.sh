@@ -3,7 +3,7 @@
 #   1. the Postman collection, with newman;
 #   2. every curl journey in examples/curl/ (they read the mail and SMS the server sends);
 #   3. Schemathesis against openapi.yaml (the one the release build serves at /openapi.yaml),
-#      authenticated as a staff user and then as a customer;
+#      authenticated as a staff user, then as a customer, then as an admin (the owner's view);
 #   4. graceful shutdown: SIGTERM must stop the server with exit code 0.
 # The server sends real mail and SMS: to an SMTP server (aiosmtpd, from PyPI) that writes a Maildir,
 # and to a local SMS gateway (python3's http.server) that writes each POSTed JSON body as one line
@@ -243,11 +243,16 @@ done
 curl -fsS "$BASE_URL/readyz" >/dev/null || { echo "error: $BASE_URL/readyz never became ready" >&2; exit 1; }
 echo "stampcard serving on $BASE_URL (pid $SERVER_PID)"
 
-# A staff account can only be made by an admin or the command line.
+# Staff and admin accounts can only be made by an admin or the command line. The admin is the
+# cafe's owner of the clients' owner's-view journeys and of Schemathesis' third pass.
 STAFF_USERNAME="ci_staff_$(date +%s)"
 STAFF_PASSWORD="Staff-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 STAMPCARD_PASSWORD="$STAFF_PASSWORD" "$BIN" user create --username "$STAFF_USERNAME" --role staff
 echo "staff user $STAFF_USERNAME created"
+ADMIN_USERNAME="ci_admin_$(date +%s)"
+ADMIN_PASSWORD="Admin-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+STAMPCARD_PASSWORD="$ADMIN_PASSWORD" "$BIN" user create --username "$ADMIN_USERNAME" --role admin
+echo "admin user $ADMIN_USERNAME created"
 
 # --- 1. Postman collection ------------------------------------------------------------------
 
@@ -257,16 +262,19 @@ check "newman" "$NEWMAN" run postman/stampcard.postman_collection.json \
     --env-var "baseUrl=$BASE_URL" \
     --env-var "staffUsername=$STAFF_USERNAME" \
     --env-var "staffPassword=$STAFF_PASSWORD" \
+    --env-var "adminUsername=$ADMIN_USERNAME" \
+    --env-var "adminPassword=$ADMIN_PASSWORD" \
     --reporters cli --color off --timeout-request 15000
 
 # --- 2. curl journeys -----------------------------------------------------------------------
 
 section "curl journeys: examples/curl/*.sh $(elapsed)"
-# reauthentication.sh shows what a session whose password proof is older than
-# STAMPCARD_REAUTH_WINDOW gets (403 reauthentication_required) when it knows the server's window
-# is short. The server above keeps the default 10 minutes (the other clients change profiles
-# right after logging in, and Schemathesis needs the staff session's proof for a while), so that
-# journey talks to a second instance on the same database with a 5-second window.
+# reauthentication.sh and owners-view.sh show what a session whose password proof is older than
+# STAMPCARD_REAUTH_WINDOW gets (403 reauthentication_required, for a profile change and for the
+# CSV export) when they know the server's window is short. The server above keeps the default 10
+# minutes (the other clients change profiles right after logging in, and Schemathesis needs the
+# staff session's proof for a while), so those journeys talk to a second instance on the same
+# database with a 5-second window.
 SHORT_WINDOW=5
 SHORT_PORT="$(free_port)"
 SHORT_URL="http://127.0.0.1:$SHORT_PORT"
@@ -286,11 +294,12 @@ for journey in examples/curl/*.sh; do
     [ "$(basename "$journey")" = lib.sh ] && continue
     echo "--- $journey"
     url="$BASE_URL" window=""
-    if [ "$(basename "$journey")" = reauthentication.sh ]; then
-        url="$SHORT_URL" window="$SHORT_WINDOW"
-    fi
+    case "$(basename "$journey")" in
+        reauthentication.sh | owners-view.sh) url="$SHORT_URL" window="$SHORT_WINDOW" ;;
+    esac
     check "curl $journey" env STAMPCARD_URL="$url" STAMPCARD_PUBLIC_URL="$url" STAMPCARD_REAUTH_WINDOW="$window" \
-        STAFF_USERNAME="$STAFF_USERNAME" STAFF_PASSWORD="$STAFF_PASSWORD" bash "$journey"
+        STAFF_USERNAME="$STAFF_USERNAME" STAFF_PASSWORD="$STAFF_PASSWORD" \
+        ADMIN_USERNAME="$ADMIN_USERNAME" ADMIN_PASSWORD="$ADMIN_PASSWORD" bash "$journey"
 done
 
 kill -TERM "$SHORT_PID"
@@ -353,12 +362,19 @@ echo "staff $STAFF_USERNAME and customer $FIXTURE_USERNAME ($FIXTURE_PHONE) logg
 # password must not be common or similar to the username, an email must have a valid domain, and
 # a paging cursor is opaque (any string is schema-valid, only the server's own cursors are good),
 # and an Idempotency-Key that Schemathesis happens to reuse with another body is rightly 422
-# idempotency_key_reused. So 422 counts as acceptable everywhere, and 400 on the three paged
-# operations.
+# idempotency_key_reused. So 422 counts as acceptable everywhere, and 400 on the four paged
+# operations and on GET /api/v1/stamps (whose `phone` and `card_code` are each optional, but
+# both at once are 400 malformed_request: a rule no parameter schema can state).
+#
+# The live card stream never ends by itself: Schemathesis reads an event stream until
+# max-stream-events events arrived or the request timeout passed. The first event (the card) comes
+# at once and the next only when the card changes, so one event is read, and each stream request
+# takes milliseconds instead of the timeout.
 st_config() {
     cat <<TOML
 # Nothing persists between runs (reproducibility; no .schemathesis/ left behind).
 cache.enabled = false
+max-stream-events = 1
 
 [auth.openapi.devSessionCookie]
 api_key = "$1"
@@ -367,7 +383,7 @@ api_key = "$1"
 expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 
 [[operations]]
-include-operation-id = ["listUsers", "listSessions", "listStampEvents"]
+include-operation-id = ["listUsers", "listSessions", "listStampEvents", "listAudit", "getCard"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "422", "429", "5xx"]
 
 [dictionaries.phones]
@@ -412,6 +428,14 @@ st_run() {
 # Schemathesis' own soon pass the 10 per client address an hour, and the rest are 429
 # too_many_attempts (documented on both operations, and accepted by positive_data_acceptance
 # above); so are wrong tokens and logins past the address's 100 failures in 15 minutes.
+# Give the customer two free coffees, so that pass 1 also sees successful redemptions (staff
+# redeem by the phone number Schemathesis draws from the dictionary; customers no longer redeem).
+for _ in 1 2; do
+    curl -fsS -o /dev/null -H "Cookie: stampcard_session=$STAFF_COOKIE" -H 'Content-Type: application/json' \
+        --data-binary "$(jq -n --arg ph "$FIXTURE_PHONE" '{phone: $ph, count: 10}')" "$BASE_URL/api/v1/stamps" \
+        || echo "warning: could not stamp the customer's card" >&2
+done
+
 section "schemathesis pass 1: everything but the session-ending operations, as staff $(elapsed)"
 check "schemathesis pass 1 (staff)" st_run "$TMP/schemathesis-staff.toml" \
     --exclude-operation-id deleteMe \
@@ -423,18 +447,12 @@ check "the staff session survived pass 1" still_logged_in "$STAFF_COOKIE"
 echo "the fixture customer's card after pass 1 (stamped by Schemathesis as staff):"
 curl -fsS -H "Cookie: stampcard_session=$CUSTOMER_COOKIE" "$BASE_URL/api/v1/stamps" | jq -c . || true
 
-# Give the customer two free coffees, so that pass 2 also sees successful redemptions.
-for _ in 1 2; do
-    curl -fsS -o /dev/null -H "Cookie: stampcard_session=$STAFF_COOKIE" -H 'Content-Type: application/json' \
-        --data-binary "$(jq -n --arg ph "$FIXTURE_PHONE" '{phone: $ph, count: 10}')" "$BASE_URL/api/v1/stamps" \
-        || echo "warning: could not stamp the customer's card" >&2
-done
-
 # Pass 2, as the customer: the four session-ending operations (Schemathesis cannot know the
 # password, so deletion, password change and re-authentication answer 403 invalid_password or
 # 422, and 429 once the account is locked after 10 wrong ones; without GET /api/v1/sessions in
 # this pass it has no session id but random ones: 404), plus the stamp operations from the
-# customer's side (403 for stamping and for ?phone=, the own card and redemptions), and phone
+# customer's side (403 for stamping, for redemptions, for voids and for ?phone= and ?card_code=;
+# the own card, its history, its card codes (429 after 20 in 10 minutes) and its stream), and phone
 # verification, which needs an account with a phone (the staff user has none: 422 in pass 1):
 # a code is sent, then 429 for a minute (one code to a number per 60 s, three an hour), and
 # random codes are 422 invalid_code, then 429 after 10 wrong codes for the number in an hour.
@@ -448,10 +466,31 @@ check "schemathesis pass 2 (customer)" st_run "$TMP/schemathesis-customer.toml" 
     --include-operation-id listStampEvents \
     --include-operation-id addStamps \
     --include-operation-id redeem \
+    --include-operation-id voidStampEvent \
+    --include-operation-id makeCardCode \
+    --include-operation-id streamCard \
     --include-operation-id requestPhoneCode \
     --include-operation-id confirmPhoneCode
 # The customer's session must have survived pass 2, or it tested only 401s.
 check "the customer session survived pass 2" still_logged_in "$CUSTOMER_COOKIE"
+
+# Pass 3, as an admin: the owner's view (the reports, the CSV export and the audit log, which
+# passes 1 and 2 saw answer 403 only) and voids, which admins may make of any event (the events
+# of the stateful phase's stamps). The admin logs in only now: the export needs a password proof
+# younger than STAMPCARD_REAUTH_WINDOW (10 minutes here), and a login is one.
+ADMIN_COOKIE="$(log_in "$ADMIN_USERNAME" "$ADMIN_PASSWORD")"
+[ -n "$ADMIN_COOKIE" ] || { echo "error: the admin login set no stampcard_session cookie" >&2; exit 1; }
+st_config "$ADMIN_COOKIE" >"$TMP/schemathesis-admin.toml"
+section "schemathesis pass 3: the owner's view and voids, as an admin $(elapsed)"
+check "schemathesis pass 3 (admin)" st_run "$TMP/schemathesis-admin.toml" \
+    --include-operation-id dailyReport \
+    --include-operation-id staffReport \
+    --include-operation-id exportEvents \
+    --include-operation-id listAudit \
+    --include-operation-id listStampEvents \
+    --include-operation-id addStamps \
+    --include-operation-id voidStampEvent
+check "the admin session survived pass 3" still_logged_in "$ADMIN_COOKIE"
 
 # --- 4. graceful shutdown -------------------------------------------------------------------
 
