@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The cluster test: one PostgreSQL, three `stampcard serve` instances, HAProxy in front.
+"""The cluster test: one PostgreSQL and its streaming replica, three `stampcard serve` instances,
+HAProxy in front.
 
 Started by tests/cluster/run.sh, which prepares the environment and cleans up after it. Runs the
 scenarios below in order, one PASS/FAIL/SKIP line per check, then the figures table of the faults;
@@ -15,17 +16,19 @@ from harness.report import failed, result, summary
 from harness.services import HAProxy, Harness, Instance
 from harness.verify import print_figures, verify
 from scenarios import (client_address, deploy_files, fault_kill9, fault_pg_restart, fault_pool, fault_sigterm,
-                       idempotency, json_logs, lockout, metrics, no_panic, redemptions, sessions, startup, stream)
+                       idempotency, json_logs, lockout, metrics, no_panic, redemptions, replica, replica_after_faults,
+                       sessions, startup, stream)
 
 # Setting up: an exception here ends the run (SystemExit: "the cluster could not be set up").
 SETUP = (deploy_files, startup)
 # One service out of three instances: each check is guarded, a failure does not stop the run.
-CHECKS = (sessions, client_address, lockout, idempotency, redemptions, stream, metrics)
+CHECKS = (sessions, client_address, lockout, idempotency, redemptions, stream, replica, metrics)
 # Faults under load, one after another; an exception is the fault's FAIL, the next one runs.
 FAULTS = (fault_kill9, fault_sigterm, fault_pg_restart, fault_pool)
-# After the faults (json_logs reads the log of the instance fault_pool restarted); then the
-# verification of every fault's writes, the figures, and the instances' logs.
-AFTER = (json_logs,)
+# After the faults (json_logs reads the log of the instance fault_pool restarted;
+# replica_after_faults needs the replica back after fault_pg_restart); then the verification of
+# every fault's writes, the figures, and the instances' logs.
+AFTER = (json_logs, replica_after_faults)
 LAST = (no_panic,)
 
 

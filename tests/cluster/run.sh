@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# The cluster test. One throwaway PostgreSQL, three `stampcard serve` instances with one
-# secret key, HAProxy in front (deploy/haproxy.cfg), all on 127.0.0.1. Checks that they behave
-# as one service (sessions, logout, revocation, the login lockout, Idempotency-Keys, redemptions),
-# then injects faults under load (kill -9, SIGTERM, a PostgreSQL restart, an exhausted pool) and
-# checks that no acknowledged write is lost or doubled. Prints PASS/FAIL/SKIP per check and the
-# figures table; exits 1 if any check failed. docs/operations.md describes it; README.md here
-# says how the files are laid out and how to add a scenario. `.ci/run` runs it.
+# The cluster test. One throwaway PostgreSQL and a streaming replica of it (pg_basebackup -R)
+# that the reports read, three `stampcard serve` instances with one secret key, HAProxy in
+# front (deploy/haproxy.cfg), all on 127.0.0.1. Checks that they behave as one service
+# (sessions, logout, revocation, the login lockout, Idempotency-Keys, redemptions, reports
+# from the replica and stamps from the primary), then injects faults under load (kill -9,
+# SIGTERM, a PostgreSQL restart, an exhausted pool) and checks that no acknowledged write is
+# lost or doubled. Prints PASS/FAIL/SKIP per check and the figures table; exits 1 if any check
+# failed. docs/operations.md describes it; README.md here says how the files are laid out and
+# how to add a scenario. `.ci/run` runs it.
 #
-# Needs: a release binary, the PostgreSQL server binaries, psql, python3 (standard library only)
-# and HAProxy (installed with apt-get when missing and run as root). Run as root in CI: PostgreSQL
-# then runs as the `postgres` user, HAProxy drops to the `haproxy` user as its configuration says.
+# Needs: a release binary, the PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup), psql,
+# python3 (standard library only) and HAProxy (installed with apt-get when missing and run as
+# root). Run as root in CI: PostgreSQL (primary and replica) then runs as the `postgres` user,
+# HAProxy drops to the `haproxy` user as its configuration says.
 #
 # Environment (all optional):
 #   STAMPCARD_BIN       the server binary (default: target/release/stampcard; build it with
@@ -48,10 +51,10 @@ done
 TMP="$(mktemp -d /tmp/stampcard-cluster.XXXXXX)"
 chmod 755 "$TMP"
 mkdir -p "$TMP/pids"
-PGDATA="$TMP/pgdata"   # harness/processes.py's Postgres makes it
+PGDATA="$TMP/pgdata"   # harness/processes.py's Postgres makes it (and Replica $TMP/pgreplica)
 
 # Ends exactly the processes the driver started (their pids are in $TMP/pids), stops the
-# PostgreSQL cluster, removes the temporary directory. Runs however the script ends.
+# PostgreSQL replica and primary, removes the temporary directory. Runs however the script ends.
 DRIVER_PID=""
 cleanup() {
     local status=$?
@@ -68,7 +71,8 @@ cleanup() {
             kill -KILL "$pid" 2>/dev/null
         fi
     done
-    pg_stop 2>/dev/null
+    PGDATA="$TMP/pgreplica"; pg_stop 2>/dev/null
+    PGDATA="$TMP/pgdata"; pg_stop 2>/dev/null
     if [ "${STAMPCARD_CI_KEEP:-0}" = 1 ]; then
         echo "kept $TMP"
     else

@@ -1,5 +1,5 @@
-"""The cluster's processes: a child process whose pid the cleanup can find, one PostgreSQL, and
-a psql session that holds row locks.
+"""The cluster's processes: a child process whose pid the cleanup can find, one PostgreSQL, its
+streaming replica, and a psql session that holds row locks.
 
 Every process started here is recorded in $CLUSTER_TMP/pids/ (one file per process), so that
 run.sh's trap can end exactly these processes even if the driver dies. All listen on 127.0.0.1.
@@ -85,15 +85,29 @@ class Postgres:
         self.as_pg([f"{self.pgbin}/initdb", "-D", self.data, "--auth=trust", "--username=postgres",
                     "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"],
                    check=True, stdout=subprocess.DEVNULL)
+        self.allow_replication()
         # Production durability (fsync on): the faults here are process deaths and a restart,
-        # and what a client saw acknowledged must be in the database after them.
+        # and what a client saw acknowledged must be in the database after them. WAL for a
+        # streaming replica (Replica below): wal_level and max_wal_senders are PostgreSQL's
+        # defaults since 10, spelled out here because the replica depends on them.
         opts = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
-                "-c max_connections=200 -c log_min_messages=warning -c log_line_prefix='%m [%p] '")
+                "-c max_connections=200 -c log_min_messages=warning -c log_line_prefix='%m [%p] ' "
+                "-c wal_level=replica -c max_wal_senders=4 -c max_replication_slots=4")
         with open(os.path.join(self.tmp, "pg_opts"), "w") as f:
             f.write(opts)
         self.ctl("start", "-o", opts)
         self.as_pg([f"{self.pgbin}/createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
                     "stampcard"], check=True)
+
+    def allow_replication(self):
+        """pg_hba.conf: replication connections from 127.0.0.1 by postgres, trusted like every
+        other connection here. initdb --auth=trust writes such a line already; it is added
+        when missing, so the replica does not depend on initdb's template."""
+        hba = os.path.join(self.data, "pg_hba.conf")
+        lines = [line.split() for line in open(hba) if line.strip() and not line.lstrip().startswith("#")]
+        if not any(f[:2] == ["host", "replication"] and f[3] == "127.0.0.1/32" and f[-1] == "trust" for f in lines):
+            with open(hba, "a") as f:
+                f.write("host replication postgres 127.0.0.1/32 trust\n")
 
     def ctl(self, *args):
         self.as_pg([f"{self.pgbin}/pg_ctl", "-D", self.data, "-l", os.path.join(self.data, "server.log"),
@@ -119,6 +133,43 @@ class Postgres:
 
     def log(self):
         return os.path.join(self.data, "server.log")
+
+
+class Replica(Postgres):
+    """A hot standby of `primary` on its own port: `pg_basebackup -R` (which writes
+    standby.signal and primary_conninfo) through a replication slot, then started like the
+    primary, as the postgres user. It reconnects by itself when the primary restarts (the WAL
+    receiver retries every wal_retrieve_retry_interval, 5 s by default)."""
+
+    SLOT = "stampcard_replica"
+
+    def __init__(self, tmp, pgbin, primary):
+        super().__init__(tmp, pgbin)
+        self.primary = primary
+        self.data = os.path.join(tmp, "pgreplica")
+
+    def start(self):
+        os.makedirs(self.data, mode=0o700)
+        if os.getuid() == 0:
+            subprocess.run(["chown", "postgres:", self.data], check=True)
+        # The slot keeps the primary's WAL until the replica has it, whatever the faults do.
+        self.as_pg([f"{self.pgbin}/pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres",
+                    "-D", self.data, "-R", "-X", "stream", "-C", "-S", self.SLOT, "--checkpoint=fast", "--no-sync"],
+                   check=True, stdout=subprocess.DEVNULL)
+        # hot_standby_feedback: a report running here is not cancelled by the primary's vacuum
+        # (docs/operations.md recommends it for a reporting replica).
+        opts = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
+                "-c hot_standby=on -c hot_standby_feedback=on "
+                "-c max_connections=200 -c log_min_messages=warning -c log_line_prefix='%m [%p] '")
+        self.ctl("start", "-o", opts)
+
+    def replay_paused(self):
+        return self.query("SELECT pg_get_wal_replay_pause_state()")[0][0] == "paused"
+
+    def lag_bytes(self):
+        """How far the replica's replay is behind the primary's current WAL position, in bytes."""
+        current = self.primary.query("SELECT pg_current_wal_lsn()")[0][0]
+        return int(self.query(f"SELECT pg_wal_lsn_diff('{current}', pg_last_wal_replay_lsn())")[0][0])
 
 
 class LockHolder:

@@ -1,6 +1,6 @@
 """The cluster's services, started as production starts them: `stampcard serve` instances as
 deploy/stampcard.service runs them, HAProxy from deploy/haproxy.cfg, and the Harness that holds
-them with the PostgreSQL they share.
+them with the PostgreSQL they share and its streaming replica, which their reports read.
 """
 import os
 import shlex
@@ -13,7 +13,7 @@ from stampcard_tools import haproxy_cfg, haproxy_stats
 from stampcard_tools.ports import free_port
 from stampcard_tools.readyz import wait_ready
 
-from harness.processes import Postgres, Tracked
+from harness.processes import Postgres, Replica, Tracked
 
 
 # The line the harness writes into an instance's log before each start.
@@ -180,6 +180,7 @@ class Harness:
         os.makedirs(os.path.join(tmp, "pids"), exist_ok=True)
         self.unit = Unit(os.path.join(root, "deploy", "stampcard.service"))
         self.pg = Postgres(tmp, pgbin)
+        self.replica = Replica(tmp, pgbin, self.pg)   # started by the startup scenario
         self.secret = os.urandom(64).hex()
         self.instances = []
         self.haproxy = None
@@ -188,6 +189,8 @@ class Harness:
         env = {k: v for k, v in os.environ.items() if not (k.startswith("STAMPCARD_") or k == "DATABASE_URL")}
         env.update(
             DATABASE_URL=self.pg.url,
+            # The reports and the CSV export read from the replica (scenarios/replica.py).
+            STAMPCARD_REPLICA_URL=self.replica.url,
             STAMPCARD_SECRET_KEY=self.secret,
             # Not dev mode: cookies are Secure (and, soon, __Host-); the client handles them by hand.
             STAMPCARD_DEV="0",
@@ -212,4 +215,5 @@ class Harness:
         for inst in self.instances:
             if inst.alive():
                 inst.proc.kill()
+        self.replica.stop()
         self.pg.stop()

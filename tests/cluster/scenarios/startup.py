@@ -1,4 +1,4 @@
-"""Start-up: PostgreSQL, three instances started at the same moment on the empty database (all
+"""Start-up: PostgreSQL and its streaming replica, three instances started at the same moment on the empty database (all
 come up, every migration applied once), HAProxy seeing them UP, and the staff user.
 
 When instances die at start, they are started again one after another so that the other checks
@@ -27,6 +27,7 @@ def error_lines(inst, n=4):
 def start_instances(cl):
     section("three instances started at the same moment on an empty database")
     cl.h.pg.start()
+    start_replica(cl)
     barrier = threading.Barrier(len(cl.h.instances))
 
     def go(inst):
@@ -62,6 +63,17 @@ def start_instances(cl):
                     if os.path.isdir(os.path.join(cl.h.root, "migrations", d))])
     check("every migration applied exactly once", applied[0] == applied[1] == str(expected),
           f"{applied[0]} rows, {applied[1]} versions, {expected} migrations in migrations/")
+
+
+def start_replica(cl):
+    """The reporting replica, before the instances: every instance's STAMPCARD_REPLICA_URL names
+    it. scenarios/replica.py checks that it streams and that the reports read it."""
+    t0 = time.monotonic()
+    cl.h.replica.start()
+    if cl.h.replica.query("SELECT pg_is_in_recovery()")[0][0] != "t":
+        raise SystemExit(f"the replica on port {cl.h.replica.port} is not a standby:\n{tail(cl.h.replica.log())}")
+    print(f"     streaming replica made with pg_basebackup -R on port {cl.h.replica.port} (primary {cl.h.pg.port}), "
+          f"a hot standby after {time.monotonic() - t0:.1f}s")
 
 
 def start_haproxy(cl):
