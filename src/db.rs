@@ -292,8 +292,31 @@ pub fn lock_name_for_transaction(conn: &mut PgConnection, scope: &str, name: &st
 pub fn migrate(url: &str) -> anyhow::Result<usize> {
     use diesel::RunQueryDsl;
     let mut conn = PgConnection::establish(url)?;
+    // Checked first by reading alone: a service running as a role that owns nothing (see
+    // docs/operations.md) may not run diesel's own set-up (`CREATE TABLE IF NOT EXISTS`), and
+    // needs not when the owner has migrated.
+    if all_applied(&mut conn) {
+        return Ok(0);
+    }
     // The lock is the connection's: it goes with it, even if this process dies meanwhile.
     diesel::sql_query("SELECT pg_advisory_lock(hashtextextended('stampcard migrations', 0))").execute(&mut conn)?;
     let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
     Ok(applied.len())
+}
+
+/// Whether every embedded migration is recorded as applied (false when that cannot be read).
+fn all_applied(conn: &mut PgConnection) -> bool {
+    use diesel::migration::MigrationSource;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Applied {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+    let Ok(applied) = diesel::sql_query("SELECT version FROM __diesel_schema_migrations").load::<Applied>(conn) else {
+        return false;
+    };
+    let applied: std::collections::HashSet<String> = applied.into_iter().map(|a| a.version).collect();
+    MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
+        .is_ok_and(|all| all.iter().all(|m| applied.contains(&m.name().version().to_string())))
 }

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::smtp::{reset_token, with_link, SmtpServer};
-use crate::helpers::{eventually, spawn_app, spawn_app_with, stampcard, Client, Res, TestApp, PASSWORD};
+use crate::helpers::{eventually, spawn_app, spawn_app_on, spawn_app_with, stampcard, Client, Res, TestApp, PASSWORD};
 
 const DAILY: &str = "/api/v1/reports/daily";
 const STAFF: &str = "/api/v1/reports/staff";
@@ -547,4 +547,70 @@ async fn the_command_lines_changes_are_entries_with_no_actor() {
         let entry = entries(&admin, action).await.remove(0);
         assert_eq!((entry["detail"]["via"].as_str(), entry["ip"].clone()), (Some("cli"), Value::Null));
     }
+}
+
+/// The SQL of `docs/operations.md`'s audit section, for `database` and two roles of the test's
+/// own: the statements a superuser runs, and those the owner runs after migrating.
+fn documented_roles(database: &str, owner: &str, service: &str) -> (Vec<String>, Vec<String>) {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operations.md")).unwrap();
+    let section = doc.split("## The audit log, and a role that cannot rewrite it").nth(1).expect("the section");
+    let block = section.split("```sql\n").nth(1).unwrap().split("```").next().unwrap();
+    let named = block
+        .replace("stampcard_owner", owner)
+        .replace("stampcard_app", service)
+        .replace("DATABASE stampcard ", &format!("DATABASE {database} "));
+    let (superuser, owners) = named.split_once(&format!("-- As {owner}")).expect("the owner's part");
+    let owners = owners.split_once('\n').map_or("", |(_, rest)| rest);
+    let statements = |sql: &str| -> Vec<String> {
+        let code: String = sql.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n");
+        code.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    };
+    (statements(superuser), statements(owners))
+}
+
+const PASSWORD_OF_ROLES: &str = "roles-of-a-test";
+
+#[tokio::test]
+async fn the_service_runs_as_a_role_that_cannot_rewrite_the_log() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let database_url = tokio::task::spawn_blocking(crate::helpers::empty_database).await.unwrap();
+    let (server, database) = database_url.rsplit_once('/').unwrap();
+    let (owner, service) = (format!("{database}_owner"), format!("{database}_app"));
+    let (as_superuser, as_owner) = documented_roles(database, &owner, &service);
+    // Their own password too, so that the test holds on a cluster that asks for one.
+    let (scheme, rest) = server.split_once("//").unwrap();
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let url_of = |role: &str| format!("{scheme}//{role}:{PASSWORD_OF_ROLES}@{host}/{database}");
+    let run = |url: &str, statements: &[String]| {
+        let mut conn = PgConnection::establish(url).expect("connect");
+        for statement in statements {
+            diesel::sql_query(statement).execute(&mut conn).unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+    };
+    run(&database_url, &as_superuser);
+    let passwords = [&owner, &service].map(|role| format!("ALTER ROLE {role} PASSWORD '{PASSWORD_OF_ROLES}'"));
+    run(&database_url, &passwords);
+    assert_eq!(stampcard::db::migrate(&url_of(&owner)).unwrap(), 10, "the owner migrates");
+    run(&url_of(&owner), &as_owner);
+    assert_eq!(stampcard::db::migrate(&url_of(&service)).unwrap(), 0, "the service finds nothing to do");
+
+    let app = spawn_app_on(&database_url, &url_of(&service), |_| {});
+    let admin = app.user_with_role("owner", "admin").await;
+    app.customer("minji", None).await;
+    let path = format!("/api/v1/users/{}", id_of(&app, "minji"));
+    ok(&admin.patch(&path, json!({"role": "staff"})).await);
+    assert_eq!(entries(&admin, "user.role_changed").await.len(), 1);
+
+    let mut conn = PgConnection::establish(&url_of(&service)).unwrap();
+    for statement in [
+        "DROP TRIGGER audit_log_append_only ON audit_log",
+        "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+        "UPDATE audit_log SET detail = '{}'",
+        "DELETE FROM audit_log",
+        "UPDATE audit_retention SET days = 1",
+        "DROP TABLE audit_log",
+    ] {
+        assert!(diesel::sql_query(statement).execute(&mut conn).is_err(), "{statement} went through");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM audit_log"), 2);
 }
