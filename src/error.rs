@@ -94,7 +94,7 @@ pub enum ApiError {
     Taken(Vec<Unique>),
     /// 409 `insufficient_stamps`, with the current balance.
     #[error("insufficient stamps")]
-    InsufficientStamps { balance: i32, required: i32 },
+    InsufficientStamps { balance: i32, required: i32, redemption: bool },
     /// 409 `last_admin`: the change would leave no active admin.
     #[error("last active admin")]
     LastAdmin,
@@ -202,9 +202,12 @@ impl ApiError {
             Self::Taken(fields) => {
                 problem.errors.extend(fields.iter().map(|unique| FieldError::new(unique.field(), FieldCode::Taken)))
             }
-            Self::InsufficientStamps { balance, required } => {
+            Self::InsufficientStamps { balance, required, redemption } => {
                 problem.extra.insert("balance".into(), json!(balance));
-                problem.extra.insert("stamps_per_reward".into(), json!(required));
+                problem.extra.insert("required".into(), json!(required));
+                if *redemption {
+                    problem.extra.insert("stamps_per_reward".into(), json!(required));
+                }
             }
             Self::Validation(errors) => problem.errors.clone_from(errors),
             Self::TooManyAttempts { limit, retry_after } => {

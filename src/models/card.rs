@@ -378,7 +378,11 @@ impl Card {
         match row {
             Some(row) => Ok((row.card, row.redemption)),
             // Nothing changed; this second read only explains why.
-            None => Err(ApiError::InsufficientStamps { balance: Card::load(conn, holder)?.balance, required: stamps }),
+            None => Err(ApiError::InsufficientStamps {
+                balance: Card::load(conn, holder)?.balance,
+                required: stamps,
+                redemption: true,
+            }),
         }
     }
 
@@ -467,7 +471,11 @@ impl Card {
             None => match Card::load(conn, &Holder::User(target.user_id)) {
                 // The account is gone, and its card with it: nothing to take back from.
                 Ok(card) if card.updated_at.is_none() => Err(ApiError::NotFound),
-                Ok(card) => Err(ApiError::InsufficientStamps { balance: card.balance, required: target.count }),
+                Ok(card) => Err(ApiError::InsufficientStamps {
+                    balance: card.balance,
+                    required: target.count,
+                    redemption: false,
+                }),
                 Err(_) => Err(ApiError::NotFound),
             },
         }

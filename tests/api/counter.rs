@@ -244,6 +244,10 @@ async fn a_void_racing_a_redemption_never_takes_the_balance_below_zero() {
         let statuses = (voided.status.as_u16(), redeemed.status.as_u16());
         assert!(matches!(statuses, (201, 409) | (409, 201)), "{statuses:?}: {} {}", voided.text, redeemed.text);
         assert_eq!(balance(&customer).await, 0);
+        // Whichever lost says what it needed: a void its event's count, a redemption a reward.
+        let (refused, per_reward) = if voided.status == 409 { (&voided, None) } else { (&redeemed, Some(10)) };
+        assert_eq!((refused.body["balance"].as_i64(), refused.body["required"].as_i64()), (Some(0), Some(10)));
+        assert_eq!(refused.body["stamps_per_reward"].as_i64(), per_reward, "{}", refused.text);
     }
     let card = customer.get(STAMPS).await.body;
     assert_eq!(card["total_earned"].as_i64().unwrap() - card["total_redeemed"].as_i64().unwrap(), 0);
