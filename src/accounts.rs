@@ -148,11 +148,13 @@ fn record_profile_change(
         audit::record(conn, actor, Action::UsernameChanged, Some(after.id), json!({}))?;
     }
     if email {
-        let detail = json!({"from": masked(&before.email, fields::mask_email), "to": masked(&after.email, fields::mask_email)});
+        let detail =
+            json!({"from": masked(&before.email, fields::mask_email), "to": masked(&after.email, fields::mask_email)});
         audit::record(conn, actor, Action::EmailChanged, Some(after.id), detail)?;
     }
     if phone {
-        let detail = json!({"from": masked(&before.phone, fields::mask_phone), "to": masked(&after.phone, fields::mask_phone)});
+        let detail =
+            json!({"from": masked(&before.phone, fields::mask_phone), "to": masked(&after.phone, fields::mask_phone)});
         audit::record(conn, actor, Action::PhoneChanged, Some(after.id), detail)?;
     }
     Ok(())

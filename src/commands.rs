@@ -152,8 +152,9 @@ fn bring_up_to_date(url: &str, config: &Config) -> anyhow::Result<usize> {
         tracing::info!(folded, "email keys recomputed");
     }
     audit::apply_retention(&mut conn, config.audit_retention_days)?;
-    report::check_time_zone(&mut conn, &config.timezone)
-        .map_err(|_| anyhow::anyhow!("invalid STAMPCARD_TIMEZONE: PostgreSQL knows no time zone {:?}", config.timezone))?;
+    report::check_time_zone(&mut conn, &config.timezone).map_err(|_| {
+        anyhow::anyhow!("invalid STAMPCARD_TIMEZONE: PostgreSQL knows no time zone {:?}", config.timezone)
+    })?;
     Ok(applied)
 }
 

@@ -74,8 +74,9 @@ pub fn today(conn: &mut PgConnection, time_zone: &str) -> Result<NaiveDate, ApiE
         #[diesel(sql_type = Date)]
         today: NaiveDate,
     }
-    let row: Today =
-        diesel::sql_query("SELECT (now() AT TIME ZONE $1)::date AS today").bind::<Text, _>(time_zone).get_result(conn)?;
+    let row: Today = diesel::sql_query("SELECT (now() AT TIME ZONE $1)::date AS today")
+        .bind::<Text, _>(time_zone)
+        .get_result(conn)?;
     Ok(row.today)
 }
 

@@ -97,8 +97,20 @@ pub async fn staff(
 }
 
 /// The export's columns.
-const COLUMNS: [&str; 12] =
-    ["id", "created_at", "date", "kind", "count", "balance_after", "customer_id", "phone", "by", "by_id", "voids", "reason"];
+const COLUMNS: [&str; 12] = [
+    "id",
+    "created_at",
+    "date",
+    "kind",
+    "count",
+    "balance_after",
+    "customer_id",
+    "phone",
+    "by",
+    "by_id",
+    "voids",
+    "reason",
+];
 
 /// Bytes gathered before they are sent; also the most the export holds per client.
 const CHUNK: usize = 32 * 1024;
@@ -130,7 +142,11 @@ pub async fn events_csv(
 /// Writes the range's events as CSV into `chunks`. A failure after the first bytes cannot be a
 /// problem+json any more: the stream ends with an error, so the client sees a broken download
 /// rather than a short file that looks whole.
-fn export(conn: &mut diesel::PgConnection, range: &Range, chunks: &mpsc::Sender<io::Result<Bytes>>) -> Result<(), ApiError> {
+fn export(
+    conn: &mut diesel::PgConnection,
+    range: &Range,
+    chunks: &mpsc::Sender<io::Result<Bytes>>,
+) -> Result<(), ApiError> {
     let mut csv = csv::Writer::from_writer(Chunks { buffer: Vec::with_capacity(CHUNK * 2), to: chunks });
     // A write fails only when the client has gone: then the rows stop.
     let mut client_left = csv.write_record(COLUMNS).is_err();

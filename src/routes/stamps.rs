@@ -4,10 +4,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
-use futures_util::StreamExt;
 use validator::{Validate, ValidationError, ValidationErrors};
 
 use crate::auth::client_ip::ClientIp;
