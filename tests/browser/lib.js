@@ -322,3 +322,37 @@ export async function waitForCode(e164, { count = 1, within } = {}) {
   if (!match) throw new Error(`no code in the SMS: ${all[count - 1].text}`);
   return match[1];
 }
+
+// --- QR codes (the card code on the customer's screen, the poster) ----------------------------
+
+/**
+ * What the QR code that `locator` shows says, read from the pixels the browser drew (a
+ * screenshot of it, decoded by `qr`'s decoder: the same library the app vendors, from npm).
+ */
+export async function readQr(locator) {
+  const { decodeQR } = await import('qr/decode.js');
+  const png = await locator.screenshot();
+  const { width, height, data } = await pixelsOf(locator.page().context(), png);
+  return decodeQR({ width, height, data: Uint8ClampedArray.from(data) });
+}
+
+/** A PNG's RGBA pixels, decoded by Chromium on a blank page of `context`. */
+export async function pixelsOf(context, png) {
+  const scratch = await context.newPage();
+  try {
+    return await scratch.evaluate(async (b64) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${b64}`;
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const ctx = canvas.getContext('2d');
+      ctx.drawImage(image, 0, 0);
+      const data = ctx.getImageData(0, 0, image.width, image.height);
+      return { width: data.width, height: data.height, data: Array.from(data.data) };
+    }, png.toString('base64'));
+  } finally {
+    await scratch.close();
+  }
+}

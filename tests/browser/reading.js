@@ -66,12 +66,14 @@ function inspect({ keys, prefixes, allowed, brand, korean, inView }) {
       if (value?.trim()) texts.push({ text: value, el, where: `[${attr}] of ${name(el)}` });
     }
   }
-  // Data, not the app's words: other people's names and addresses (the admin's list), and
-  // device names (products, or a raw User-Agent).
+  // Data, not the app's words: other people's names and addresses (the admin's list), device
+  // names (products, or a raw User-Agent), and reasons people typed.
   const data = [
     ...[...document.querySelectorAll('[data-username]')].map((el) => el.dataset.username),
     ...[...document.querySelectorAll('.user-meta')].flatMap((el) => el.textContent.split(' · ')),
     ...[...document.querySelectorAll('.session-text strong')].map((el) => el.textContent),
+    // What staff typed as the reason of a void (the audit log shows others' too).
+    ...[...document.querySelectorAll('q.reason')].map((el) => el.textContent),
   ];
   const mayBeAnything = [brand, ...allowed, ...data].filter(Boolean).sort((a, b) => b.length - a.length);
   const keyLike = new RegExp(`\\b(?:${prefixes.join('|')})\\.[A-Za-z_]`);
@@ -88,7 +90,8 @@ function inspect({ keys, prefixes, allowed, brand, korean, inView }) {
     const api = /\b(?:Retry-After|Idempotency-Key|errors|JSON|HTTP|POST|PATCH)\b|\b[a-z]+(?:_[a-z0-9]+)+\b/.exec(rest);
     if (api) report(`speaks API ("${api[0]}"): ${at()}`);
     if (korean && el.closest('[lang]')?.lang === 'ko') {
-      const english = rest.match(/[A-Za-z]+/g);
+      // Names of formats that Korean writes in Latin letters too (QR 코드, CSV 파일, A4 용지).
+      const english = rest.replace(/\b(?:QR|CSV|A4)\b/g, ' ').match(/[A-Za-z]+/g);
       if (english) report(`English on a Korean screen (${english.join(' ')}): ${at()}`);
     }
   }

@@ -50,3 +50,15 @@ export function offline() {
     svg('path', { d: 'M6 18a26 26 0 0 1 36 0M12 25a17 17 0 0 1 24 0M18 32a8 8 0 0 1 12 0M8 8l32 32' }),
   );
 }
+
+export function camera() {
+  return icon(
+    'camera',
+    svg('path', { d: 'M6 16h8l4-5h12l4 5h8v22H6z' }),
+    svg('circle', { cx: '24', cy: '26', r: '7' }),
+  );
+}
+
+export function chart() {
+  return icon('chart', svg('path', { d: 'M6 6v36h36M13 34V24M22 34V14M31 34V20M40 34V10' }));
+}

@@ -377,7 +377,7 @@ for (const lang of ['en', 'ko']) {
     }
   });
 
-  test(`a free coffee: ready, the dialog, its error, redeemed; then deactivated (${lang})`, async ({ person }) => {
+  test(`a free coffee: ready with the card code, redeemed at the counter; then deactivated (${lang})`, async ({ person }) => {
     const { page } = await open(person, lang);
     const screen = readerFor(page, lang);
     try {
@@ -393,26 +393,13 @@ for (const lang of ['en', 'ko']) {
       await logInByApi(page, customer);
       await visit(page, '/card');
       await expect(page.locator('.card-panel.is-ready')).toBeVisible();
-      await screen.read('card, a free coffee ready');
+      await expect(page.locator('.code-panel svg.qr')).toBeVisible();
+      await screen.read('card, a free coffee ready, its code');
 
-      await page.locator('#redeem').click();
-      await expect(page.locator('dialog[open]')).toBeVisible();
-      await screen.read('the redeem dialog');
-      // Redeemed meanwhile on another device: this one is refused (409 insufficient_stamps).
-      expect((await customerApi.post('/api/v1/stamps/redemptions', { data: {} })).status()).toBe(201);
-      await page.locator('#redeem-confirm').click();
-      await expect(page.locator('dialog[open] .form-alert')).not.toBeEmpty();
-      await screen.read('the redeem dialog, not enough stamps');
-      await page.keyboard.press('Escape');
-      await expect(page.locator('dialog[open]')).toHaveCount(0);
-
-      await fill(perReward);
-      await visit(page, '/card'); // from the top of the screen, as a person comes to it
-      await expect(page.locator('.card-panel.is-ready')).toBeVisible();
-      await page.locator('#redeem').click();
-      await page.locator('#redeem-confirm').click();
-      await expect(page.locator('.card-message.is-success')).toBeVisible();
-      await screen.read('card, just redeemed', { inView: ['.card-message'] });
+      // Redeemed at the counter: the card follows.
+      expect((await staff.post('/api/v1/stamps/redemptions', { data: { phone: customer.phone } })).status()).toBe(201);
+      await expect(page.locator('.card-panel.is-ready')).toHaveCount(0);
+      await screen.read('card, just redeemed at the counter');
 
       // An admin deactivates the account; the next request is a 401 that says so. (Stood in for
       // here: this test reads the screen; auth.spec.js asks the server itself.)
@@ -439,8 +426,8 @@ for (const lang of ['en', 'ko']) {
       await screen.read('the counter');
 
       const form = page.locator('#stamp-form');
-      const phone = form.locator('input[name=phone]');
-      const phoneError = form.locator('[data-field="phone"] .field-error');
+      const phone = form.locator('input[name=customer]');
+      const phoneError = form.locator('[data-field="customer"] .field-error');
       await send(form);
       await expect(phoneError).not.toBeEmpty();
       await screen.read('the counter, no number typed');
@@ -457,6 +444,10 @@ for (const lang of ['en', 'ko']) {
       await send(form);
       await expect(phoneError).not.toBeEmpty();
       await screen.read('the counter, a number of another country');
+      await phone.fill('12345678');
+      await send(form);
+      await expect(phoneError).not.toBeEmpty();
+      await screen.read('the counter, an unknown card code');
 
       const customer = newCustomer('everycounter');
       const customerApi = await signUpByApi(customer);
@@ -473,6 +464,7 @@ for (const lang of ['en', 'ko']) {
       if (perReward > 10) await stampByApi(staff, customer.phone, perReward - 10);
       await staff.dispose();
       await form.locator('#count').fill(String(Math.min(perReward, 10)));
+      await phone.fill(customer.phone);
       await send(form);
       await expect(page.locator('.reward-ready')).toBeVisible();
       await screen.read('the counter, a reward ready', { inView: ['#result .result-balance'] });
@@ -523,11 +515,13 @@ for (const lang of ['en', 'ko']) {
       await query.press('Enter');
       const row = page.locator(`.users > li[data-username="${customer.username}"]`);
       await expect(page.locator('.users > li')).toHaveCount(1);
-      await row.locator('select').selectOption('staff');
-      await row.locator('.user-controls button').first().click();
+      await row.locator('.role-option[data-role="staff"]').click();
       await expect(page.locator(`.users > li[data-username="${customer.username}"] .form-alert`)).not.toBeEmpty();
       await screen.read('users, a role changed');
       await page.locator(`.users > li[data-username="${customer.username}"] .toggle`).click();
+      await expect(page.locator('#deactivate-dialog')).toBeVisible();
+      await screen.read('users, deactivation asked first');
+      await page.locator('#deactivate-confirm').click();
       await expect(page.locator(`.users > li[data-username="${customer.username}"].is-inactive`)).toBeVisible();
       await screen.read('users, one deactivated');
 
@@ -537,8 +531,7 @@ for (const lang of ['en', 'ko']) {
         route.request().method() === 'PATCH' ? route.fulfill(problem(lang, 403, 'reauthentication_required', REAUTHENTICATE)) : route.continue(),
       );
       const again = page.locator(`.users > li[data-username="${customer.username}"]`);
-      await again.locator('select').selectOption('customer');
-      await again.locator('.user-controls button').first().click();
+      await again.locator('.role-option[data-role="customer"]').click();
       await expect(page.locator('dialog[open] input[type=password]')).toBeFocused();
       await screen.read('users, the password dialog');
       await page.locator('dialog[open] #reauth-cancel').click();
@@ -554,8 +547,7 @@ for (const lang of ['en', 'ko']) {
       await page.route('**/api/v1/users/*', (route) =>
         route.request().method() === 'PATCH' ? route.fulfill(problem(lang, 409, 'last_admin')) : route.continue(),
       );
-      await mine.locator('select').selectOption('customer');
-      await mine.locator('.user-controls button').first().click();
+      await mine.locator('.role-option[data-role="customer"]').click();
       await expect(mine.locator('.form-alert')).not.toBeEmpty();
       await screen.read('users, the last admin');
       await screen.says('users, the last admin (said once)', mine.locator('.form-alert'), {
@@ -563,6 +555,40 @@ for (const lang of ['en', 'ko']) {
         ko: /^(?![^]*먼저[^]*먼저)/,
       });
       await page.unrouteAll({ behavior: 'wait' });
+
+      // The owner's screens: today and 30 days, the audit log, the poster.
+      await visit(page, '/admin?view=overview');
+      await expect(page.locator('svg.chart')).toBeVisible();
+      await expect(page.locator('svg.chart rect.bar')).toHaveCount(30);
+      await expect(page.locator('.staff-table')).toBeVisible();
+      await screen.read('owner: today and 30 days');
+      await visit(page, '/admin?view=audit');
+      await expect(page.locator('.audit-entry').first()).toBeVisible();
+      await screen.read('owner: the audit log');
+      await visit(page, '/admin?view=poster');
+      await expect(page.locator('.poster-qr')).toBeVisible();
+      screen.typed(new URL('/signup', page.url()).href); // the link on the poster: an address
+      await screen.read('owner: the poster');
+
+      // The counter as an admin: the card's history, and the dialog that voids with a reason.
+      const stamped = newCustomer('everyvoid');
+      (await signUpByApi(stamped)).dispose();
+      await visit(page, '/staff');
+      await page.locator('input[name=customer]').fill(stamped.phone);
+      await page.locator('#stamp').click();
+      await expect(page.locator('.card-history li').first()).toBeVisible();
+      await expect(page.locator('.recent .undo')).toBeVisible();
+      await screen.read('the counter of an admin: undo and the history');
+      await page.locator('.card-history button').first().click();
+      await expect(page.locator('#void-dialog')).toBeVisible();
+      await screen.read('the void dialog');
+      const reason = 'x'.repeat(200);
+      screen.typed(reason);
+      await page.locator('#void-dialog textarea').fill(reason);
+      await page.locator('#void-confirm').click();
+      await expect(page.locator('#void-dialog')).toBeHidden();
+      await expect(page.locator('.card-history li')).toHaveCount(2);
+      await screen.read('the counter of an admin: a stamp voided');
     } finally {
       screen.done();
     }

@@ -3,7 +3,7 @@
 // another origin can neither make an unsafe credentialed request nor read an answer, until that
 // origin is listed in STAMPCARD_ALLOWED_ORIGINS.
 import http from 'node:http';
-import { apiAs, APP, cardOf, CORS_URL, expect, FOREIGN_PORT, h1, newCustomer, signUpOnScreen, stampByApi, STAFF, test } from '../lib.js';
+import { apiAs, APP, CORS_URL, expect, FOREIGN_PORT, h1, newCustomer, signUpOnScreen, stampByApi, STAFF, test } from '../lib.js';
 
 test('the CSP blocks an injected inline script and inline style', async ({ person }) => {
   const who = await person();
@@ -66,15 +66,19 @@ async function foreignOrigin(port) {
 }
 
 test('another origin cannot use the session, until it is an allowed origin', async ({ person }) => {
+  // The unsafe request: a new card code (POST, no body needed), which ends the card's previous
+  // code. Whether a request went through shows in whether the code made before still works.
   const customer = newCustomer('victim');
   const who = await person();
   await signUpOnScreen(who.page, customer);
+  await who.page.goto('/profile'); // the card screen makes codes of its own
   const staff = await apiAs(STAFF());
   const customerApi = who.context.request; // the same cookie jar as the customer's browser
-  const perReward = (await cardOf(customerApi)).stamps_per_reward;
-  for (let left = 2 * perReward; left > 0; left -= 10) await stampByApi(staff, customer.phone, Math.min(left, 10));
-  const balance = (await cardOf(customerApi)).balance;
-  expect(balance).toBe(2 * perReward);
+  await stampByApi(staff, customer.phone, 3);
+  const codeNow = async () => (await (await customerApi.post('/api/v1/stamps/card-code')).json()).code;
+  const works = async (code) => (await staff.get(`/api/v1/stamps?card_code=${code}`)).status() === 200;
+  const before = await codeNow();
+  expect(await works(before)).toBe(true);
 
   const foreign = await foreignOrigin(FOREIGN_PORT());
   try {
@@ -84,18 +88,18 @@ test('another origin cannot use the session, until it is an allowed origin', asy
 
     // An unsafe request that needs no preflight (no-cors POST, the session cookie goes along):
     // the API refuses it with 403 cross_origin_request, and the page sees only an opaque answer.
-    const refused = page.waitForResponse((r) => r.url() === `${app}/api/v1/stamps/redemptions`);
+    const refused = page.waitForResponse((r) => r.url() === `${app}/api/v1/stamps/card-code`);
     const opaque = await page.evaluate(async (url) => {
       const res = await fetch(url, { method: 'POST', credentials: 'include', mode: 'no-cors' });
       return { type: res.type, status: res.status };
-    }, `${app}/api/v1/stamps/redemptions`);
+    }, `${app}/api/v1/stamps/card-code`);
     expect(opaque).toEqual({ type: 'opaque', status: 0 });
     const answer = await refused;
     expect(answer.status()).toBe(403);
-    expect((await cardOf(customerApi)).balance).toBe(balance);
+    expect(await works(before)).toBe(true); // no new code was made
     // The page cannot read that answer; outside the browser, the same request with the
     // browser's Origin and Sec-Fetch-Site (and the session cookie) shows what it was.
-    const replayed = await customerApi.post('/api/v1/stamps/redemptions', {
+    const replayed = await customerApi.post('/api/v1/stamps/card-code', {
       headers: { Origin: new URL(foreign.url).origin, 'Sec-Fetch-Site': 'same-site' },
     });
     expect(replayed.status()).toBe(403);
@@ -114,35 +118,37 @@ test('another origin cannot use the session, until it is an allowed origin', asy
       return [
         await attempt({}, '/api/v1/stamps'),
         await attempt({}, '/api/v1/sessions/current'),
-        await attempt({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }, '/api/v1/stamps/redemptions'),
+        await attempt({ method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }, '/api/v1/stamps/card-code'),
       ];
     }, app);
     expect(reads).toEqual(['TypeError', 'TypeError', 'TypeError']);
-    expect((await cardOf(customerApi)).balance).toBe(balance);
+    expect(await works(before)).toBe(true);
 
     // The instance that lists this origin in STAMPCARD_ALLOWED_ORIGINS (same database, same key):
-    // the page reads the card with the session, and redeems (preflight, JSON, Idempotency-Key).
+    // the page reads the card with the session, and makes a code (preflight, JSON).
     const allowed = await page.evaluate(async (base) => {
       const card = await fetch(`${base}/api/v1/stamps`, { credentials: 'include' });
-      const redeem = await fetch(`${base}/api/v1/stamps/redemptions`, {
+      const made = await fetch(`${base}/api/v1/stamps/card-code`, {
         method: 'POST',
         credentials: 'include',
-        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
+        headers: { 'Content-Type': 'application/json' },
         body: '{}',
       });
-      return { card: card.status, balance: (await card.json()).balance, redeem: redeem.status, after: (await redeem.json()).card.balance };
+      return { card: card.status, balance: (await card.json()).balance, made: made.status, code: (await made.json()).code };
     }, CORS_URL());
-    expect(allowed).toEqual({ card: 200, balance, redeem: 201, after: balance - perReward });
-    expect((await cardOf(customerApi)).balance).toBe(balance - perReward);
+    expect(allowed).toMatchObject({ card: 200, balance: 3, made: 201 });
+    expect(await works(before)).toBe(false); // the new code ended it
+    expect(await works(allowed.code)).toBe(true);
     // The very request refused above (no-cors, no preflight) carries the session cookie: the
     // allowed instance accepts it. So the 403 was the origin check, not a missing session.
     await page.evaluate(async (url) => {
       await fetch(url, { method: 'POST', credentials: 'include', mode: 'no-cors' });
-    }, `${CORS_URL()}/api/v1/stamps/redemptions`);
-    await expect.poll(async () => (await cardOf(customerApi)).balance).toBe(balance - 2 * perReward);
+    }, `${CORS_URL()}/api/v1/stamps/card-code`);
+    await expect.poll(() => works(allowed.code)).toBe(false);
     await page.close();
   } finally {
     await foreign.close();
     await staff.dispose();
   }
 });
+

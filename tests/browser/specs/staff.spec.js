@@ -21,10 +21,11 @@ test('a double tap on "stamp" gives exactly one stamp', async ({ person }) => {
   const customerApi = await signUpByApi(customer);
   const { page, stampRequests } = await counterFor(person);
 
-  await page.getByLabel("Customer's phone number").fill(customer.phone);
+  await page.getByLabel('Card code or phone number').fill(customer.phone);
   await page.getByRole('button', { name: 'Stamp', exact: true }).dblclick();
   await expect(page.locator('#result')).toContainText('1 stamp added');
   // Two clicks in the same task too (faster than any finger): the second finds the button disabled.
+  await page.getByLabel('Card code or phone number').fill(customer.phone);
   await page.evaluate(() => {
     const button = document.querySelector('#stamp');
     button.click();
@@ -57,7 +58,7 @@ test('a retry after a lost answer resends the same Idempotency-Key and stamps on
     }
     return route.continue();
   });
-  await page.getByLabel("Customer's phone number").fill(customer.phone);
+  await page.getByLabel('Card code or phone number').fill(customer.phone);
   await page.getByRole('button', { name: 'Stamp', exact: true }).click();
   await expect(page.locator('#stamp-form .form-alert')).toContainText('No answer from the server');
   await expect(page.locator('.retry-note')).toHaveText('Press the button again to retry: it will not count twice.');
@@ -73,6 +74,7 @@ test('a retry after a lost answer resends the same Idempotency-Key and stamps on
   expect(stampRequests[1]).toBe(stampRequests[0]);
 
   // The next press is a new submission: a new key, a second stamp.
+  await page.getByLabel('Card code or phone number').fill(customer.phone);
   await page.getByRole('button', { name: 'Stamp', exact: true }).click();
   await expect(page.locator('.result-balance')).toHaveText('2 stamps on the card');
   expect(stampRequests[2]).not.toBe(stampRequests[0]);
@@ -88,10 +90,11 @@ test('the counter redeems a free coffee for a customer, once', async ({ person }
   const redemptions = [];
   page.on('request', (r) => r.url().endsWith('/api/v1/stamps/redemptions') && redemptions.push(r.headers()['idempotency-key']));
 
-  await page.getByLabel("Customer's phone number").fill(customer.phone.replaceAll('-', ''));
+  await page.getByLabel('Card code or phone number').fill(customer.phone.replaceAll('-', ''));
   await page.getByLabel('Stamps', { exact: true }).fill(String(Math.min(perReward, 10)));
   await page.getByRole('button', { name: /^Stamp/ }).click();
   if (perReward > 10) {
+    await page.getByLabel('Card code or phone number').fill(customer.phone);
     await page.getByLabel('Stamps', { exact: true }).fill(String(perReward - 10));
     await page.getByRole('button', { name: /^Stamp/ }).click();
   }
@@ -106,17 +109,18 @@ test('the counter redeems a free coffee for a customer, once', async ({ person }
   expect(redemptions[0]).toMatch(/^[0-9a-f-]{36}$/);
   expect(await cardOf(customerApi)).toMatchObject({ balance: 0, total_redeemed: perReward });
   await expect(page.locator('.recent li')).toHaveCount(perReward > 10 ? 3 : 2);
+  await expect(page.locator('#result h2')).toHaveText(`Customer ${customer.phone.slice(0, 4)}****-${customer.phone.slice(9)}`);
   await customerApi.dispose();
 });
 
 test('empty, unknown and malformed phone numbers: what to do, once, next to the field', async ({ person }) => {
   const { page } = await counterFor(person);
-  const phone = page.getByLabel("Customer's phone number");
-  const error = page.locator('[data-field="phone"] .field-error');
+  const phone = page.getByLabel('Card code or phone number');
+  const error = page.locator('[data-field="customer"] .field-error');
   const alert = page.locator('#stamp-form .form-alert');
 
   await page.getByRole('button', { name: 'Stamp', exact: true }).click();
-  await expect(error).toHaveText("Type the customer's phone number.");
+  await expect(error).toHaveText("Scan the customer's card code, or type its 8 digits or their phone number.");
   await expect(phone).toBeFocused();
 
   await phone.fill('010-0000-0001');
@@ -182,7 +186,7 @@ test('the counter works with the keyboard alone, with a visible focus', async ({
   await expect(page).toHaveURL(/\/staff$/);
 
   // The counter: Tab to the phone field, type, Enter stamps.
-  const phone = page.getByLabel("Customer's phone number");
+  const phone = page.getByLabel('Card code or phone number');
   await tabTo(phone);
   await page.keyboard.type(customer.phone);
   await page.keyboard.press('Enter');

@@ -1,156 +1,34 @@
-// Admins: find users by name or phone prefix, change a role, deactivate or reactivate.
-// A refusal (409 last_admin: the change would leave no active admin) is shown on the user's row.
-// Every change needs a recent password: asked for in place when the server wants it (reauth.js).
-import { api, isAbort } from '../api.js';
-import { focus, h, uid } from '../dom.js';
-import { describeError } from '../errors.js';
-import { whileBusy } from '../forms.js';
-import { formatPhone, t } from '../i18n.js';
-import { ProofDeclined, withProof } from '../reauth.js';
-import * as session from '../session.js';
-import { heading, loadFailed, moreButton, skeleton } from './common.js';
+// The owner's screens, one route with a view each (`/admin?view=`): the users (the default),
+// today and the last 30 days, the audit log, and the poster with the signup link's QR code.
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+import { heading } from './common.js';
+import { mountAudit } from './admin-audit.js';
+import { mountOverview } from './admin-overview.js';
+import { mountPoster } from './admin-poster.js';
+import { mountUsers } from './admin-users.js';
 
 export const titleKey = 'admin.title';
 
-const ROLES = ['customer', 'staff', 'admin'];
+const VIEWS = {
+  users: { key: 'admin.viewUsers', mount: mountUsers },
+  overview: { key: 'admin.viewOverview', mount: mountOverview },
+  audit: { key: 'admin.viewAudit', mount: mountAudit },
+  poster: { key: 'admin.viewPoster', mount: mountPoster },
+};
 
 export function mount(root, ctx) {
-  const query = h('input', {
-    id: 'user-query',
-    name: 'q',
-    type: 'search',
-    autocomplete: 'off',
-    autocapitalize: 'none',
-    spellcheck: 'false',
-    'aria-describedby': 'user-query-hint',
-  });
-  const searchButton = h('button', { type: 'submit', class: 'button primary' }, t('admin.search'));
-  const form = h(
-    'form',
-    { class: 'panel form search', role: 'search' },
-    h(
-      'div',
-      { class: 'field' },
-      h('label', { for: 'user-query' }, t('admin.query')),
-      h('p', { class: 'hint', id: 'user-query-hint' }, t('admin.queryHint')),
-      h('div', { class: 'search-row' }, query, searchButton),
+  const name = VIEWS[ctx.query.get('view')] ? ctx.query.get('view') : 'users';
+  const view = VIEWS[name];
+  const tabs = h(
+    'nav',
+    { class: 'admin-tabs', 'aria-label': t('admin.views') },
+    Object.entries(VIEWS).map(([key, { key: label }]) =>
+      h('a', { href: key === 'users' ? '/admin' : `/admin?view=${key}`, 'aria-current': key === name ? 'page' : null }, t(label)),
     ),
   );
-  const list = h('ul', { class: 'users' });
-  const footer = h('div', { class: 'list-foot' });
-  const body = h('div', { class: 'panel list-panel' }, skeleton(4));
-  root.append(heading(t('admin.heading')), form, body);
-
-  function row(user) {
-    const me = session.user()?.id === user.id;
-    const rowAlert = h('div', { class: 'form-alert', role: 'alert' });
-    const selectId = uid('role');
-    const select = h(
-      'select',
-      { id: selectId, name: 'role' },
-      ROLES.map((role) => h('option', { value: role, selected: role === user.role }, t(`role.${role}`))),
-    );
-    const saveRole = h('button', { type: 'button', class: 'button secondary small' }, t('admin.saveRole'));
-    saveRole.setAttribute('aria-label', t('admin.saveRoleFor', { username: user.username }));
-    const toggle = h('button', { type: 'button', class: ['button', 'small', user.is_active ? 'danger' : 'secondary'] },
-      user.is_active ? t('admin.deactivate') : t('admin.reactivate'));
-    toggle.setAttribute(
-      'aria-label',
-      t(user.is_active ? 'admin.deactivateUser' : 'admin.reactivateUser', { username: user.username }),
-    );
-
-    async function change(patch, button) {
-      rowAlert.replaceChildren();
-      rowAlert.className = 'form-alert';
-      try {
-        const path = `/api/v1/users/${encodeURIComponent(user.id)}`;
-        const updated = await withProof(() => api.patch(path, patch), { signal: ctx.signal });
-        const fresh = row(updated);
-        li.replaceWith(fresh);
-        const alert = fresh.querySelector('.form-alert');
-        alert.classList.add('is-success');
-        alert.append(h('p', {}, t('admin.saved', { username: updated.username })));
-        focus(fresh.querySelector(button === toggle ? '.toggle' : 'select'));
-        if (me) session.setUser(updated);
-      } catch (error) {
-        if (error.status === 401 || isAbort(error)) return;
-        // Cancelled: nothing changed; the row stays as the admin left it, to send again.
-        if (error instanceof ProofDeclined) return rowAlert.append(h('p', {}, t('reauth.notChanged')));
-        select.value = user.role;
-        rowAlert.append(h('p', {}, describeError(error)));
-      }
-    }
-    saveRole.addEventListener('click', () => whileBusy(saveRole, () => change({ role: select.value }, saveRole)));
-    toggle.classList.add('toggle');
-    toggle.addEventListener('click', () => whileBusy(toggle, () => change({ is_active: !user.is_active }, toggle)));
-
-    const li = h(
-      'li',
-      { class: ['user', !user.is_active && 'is-inactive'], dataset: { username: user.username } },
-      h(
-        'div',
-        { class: 'user-text' },
-        h('strong', {}, user.username, me ? h('span', { class: 'badge' }, t('admin.you')) : null),
-        h(
-          'span',
-          { class: 'user-meta' },
-          [formatPhone(user.phone), user.email].filter(Boolean).join(' · ') || t('admin.noContact'),
-        ),
-        h('span', { class: ['status', user.is_active ? 'is-active' : 'is-inactive'] },
-          user.is_active ? t('admin.active') : t('admin.inactive')),
-      ),
-      h(
-        'div',
-        { class: 'user-controls' },
-        h('label', { for: selectId, class: 'visually-hidden' }, t('admin.roleFor', { username: user.username })),
-        select,
-        saveRole,
-        toggle,
-      ),
-      rowAlert,
-    );
-    return li;
-  }
-
-  let searchToken = 0;
-  async function load(q, cursor) {
-    const token = cursor ? searchToken : ++searchToken;
-    // A new search: the rows on screen are stale until it answers; nobody acts on them meanwhile.
-    if (!cursor) {
-      body.classList.add('is-loading');
-      body.setAttribute('aria-busy', 'true');
-    }
-    try {
-      const page = await api.get('/api/v1/users', { query: { q, cursor, limit: 20 }, signal: ctx.signal });
-      if (token !== searchToken) return;
-      body.classList.remove('is-loading');
-      body.removeAttribute('aria-busy');
-      if (!cursor) {
-        list.replaceChildren();
-        body.replaceChildren(page.items.length ? list : h('p', { class: 'empty' }, t('admin.noneFound')), footer);
-      }
-      const before = list.children.length;
-      list.append(...page.items.map(row));
-      footer.replaceChildren();
-      if (page.next_cursor) {
-        const more = moreButton(async () => {
-          more.disabled = true;
-          await load(q, page.next_cursor);
-          focus(list.children[before + page.items.length]?.querySelector('select'));
-        });
-        footer.append(more);
-      }
-    } catch (error) {
-      if (isAbort(error) || error.status === 401) return;
-      body.classList.remove('is-loading');
-      body.removeAttribute('aria-busy');
-      body.replaceChildren(loadFailed(error, () => load(q, cursor)));
-    }
-  }
-
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    whileBusy(searchButton, () => load(query.value.trim()));
-  });
-  load('');
+  root.append(heading(t(`${view.key}.heading`)), tabs);
+  root.classList.toggle('is-poster', name === 'poster');
+  ctx.signal.addEventListener('abort', () => root.classList.remove('is-poster'));
+  view.mount(root, ctx);
 }

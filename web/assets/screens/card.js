@@ -1,19 +1,23 @@
-// The customer's card: cups that fill up, a clear "free coffee ready" state, and redeeming it
-// (with its own Idempotency-Key, so a double tap or a retry redeems once). Refreshes itself
-// while visible, so a stamp from the counter shows up without a reload.
+// The customer's card: cups that fill up, a clear "free coffee ready" state, and the card code
+// the barista scans (a QR code and its 8 digits, renewed before it expires). Rewards are
+// redeemed at the counter, from the barista's screen: a picture of this one proves nothing.
+// The card follows the server's stream (live.js), so a stamp shows while the customer still
+// stands at the counter.
 import { api, isAbort } from '../api.js';
 import { cups, describe, progress } from '../cups.js';
 import { fill, h } from '../dom.js';
 import { describeError } from '../errors.js';
-import { formatDateTime, formatNumber, formatTime, t, tn } from '../i18n.js';
-import { Submission } from '../idempotency.js';
+import { formatDateTime, formatNumber, t, tn } from '../i18n.js';
 import * as icons from '../icons.js';
+import { liveCard } from '../live.js';
+import { qrCode } from '../qr.js';
 import { announce } from '../shell.js';
-import { heading, loadFailed, reveal } from './common.js';
+import { heading, loadFailed } from './common.js';
 
 export const titleKey = 'card.title';
 
-const REFRESH_MS = 15000;
+/** A new code this long before the old one expires (the barista may be scanning it). */
+const RENEW_BEFORE_MS = 20_000;
 
 /** The card's shape while it loads: a title, the usual ten cups, a line (nothing moves later). */
 function cardSkeleton() {
@@ -26,26 +30,30 @@ function cardSkeleton() {
   );
 }
 
+/** 12345678 -> "1234 5678": read aloud in two halves. */
+export function spacedCode(code) {
+  return `${code.slice(0, 4)} ${code.slice(4)}`;
+}
+
 export function mount(root, ctx) {
-  const redemption = new Submission();
   let card = null;
 
   const panel = h('section', { class: 'panel card-panel', 'aria-labelledby': 'card-status' });
   const message = h('div', { class: 'card-message', role: 'status' });
   const stats = h('dl', { class: 'stats' });
-  const refresh = h('button', { type: 'button', class: 'button secondary small', onclick: () => load() }, t('card.refresh'));
   const updated = h('p', { class: 'updated' });
-  const dialog = confirmDialog();
+  const refresh = h('button', { type: 'button', class: 'button secondary small', onclick: () => load() }, t('card.refresh'));
+  const codePanel = cardCode(ctx);
 
   fill(
     root,
     heading(t('card.heading')),
     panel,
+    codePanel.element,
     message,
     stats,
     h('div', { class: 'card-foot' }, updated, refresh),
     ctx.user.phone ? null : h('p', { class: 'aside' }, t('card.noPhone'), ' ', h('a', { href: '/profile' }, t('card.addPhone'))),
-    dialog.element,
   );
   panel.append(cardSkeleton());
   drawStats(null);
@@ -71,7 +79,6 @@ export function mount(root, ctx) {
         { class: 'card-action' },
         h('p', { class: 'ready-note' }, icons.gift(), t('card.readyNote')),
         p.towardNext > 0 ? h('p', { class: 'to-go' }, tn('card.extra', p.towardNext)) : null,
-        h('button', { type: 'button', class: 'button primary wide', id: 'redeem', onclick: () => dialog.open() }, t('card.redeem')),
       );
     } else {
       const left = p.perReward - p.towardNext;
@@ -83,14 +90,20 @@ export function mount(root, ctx) {
     updated.textContent = card.updated_at ? t('card.updatedAt', { time: formatDateTime(card.updated_at) }) : t('card.neverStamped');
   }
 
+  function show(fresh) {
+    const before = card;
+    card = fresh;
+    if (message.classList.contains('is-error')) fill(message);
+    draw();
+    if (!before) return;
+    if (fresh.balance !== before.balance) announce(describe(card));
+    // A redemption used the code up: the next one is needed at once.
+    if (fresh.total_redeemed !== before.total_redeemed) codePanel.renew();
+  }
+
   async function load({ quiet = false } = {}) {
     try {
-      const fresh = await api.get('/api/v1/stamps', { signal: ctx.signal });
-      const changed = card && fresh.balance !== card.balance;
-      card = fresh;
-      if (message.classList.contains('is-error')) fill(message);
-      draw();
-      if (changed) announce(describe(card));
+      show(await api.get('/api/v1/stamps', { signal: ctx.signal }));
     } catch (error) {
       if (isAbort(error) || error.status === 401) return;
       if (!card) return panel.replaceChildren(loadFailed(error, () => load()));
@@ -102,73 +115,68 @@ export function mount(root, ctx) {
     }
   }
 
-  async function redeem(button) {
-    if (button.disabled) return;
-    button.disabled = true;
-    button.setAttribute('aria-busy', 'true');
-    const key = redemption.keyFor({});
+  load();
+  liveCard({ signal: ctx.signal, onCard: show, poll: () => load({ quiet: true }) });
+}
+
+/**
+ * The card code: a QR code and its digits, asked for when the screen opens and again before it
+ * expires (only while the page is visible: a phone in a pocket makes none).
+ */
+function cardCode(ctx) {
+  const picture = h('div', { class: 'code-picture' }, h('div', { class: 'qr qr-placeholder', 'aria-hidden': 'true' }));
+  const digits = h('p', { class: 'code-digits', id: 'card-code' }, '\u00a0');
+  const note = h('p', { class: 'code-note', role: 'status' }, t('card.codeNote'));
+  const element = h(
+    'section',
+    { class: 'panel code-panel', 'aria-labelledby': 'code-title' },
+    h('h2', { id: 'code-title' }, t('card.codeTitle')),
+    picture,
+    digits,
+    note,
+  );
+  let timer = null;
+  let expiresAt = 0;
+  let asking = false;
+
+  function schedule(ms) {
+    clearTimeout(timer);
+    timer = setTimeout(renew, Math.max(1000, ms));
+  }
+
+  async function renew() {
+    clearTimeout(timer);
+    if (asking || ctx.signal.aborted) return;
+    if (document.visibilityState !== 'visible') return; // visibilitychange asks again
+    asking = true;
     try {
-      const result = await api.post('/api/v1/stamps/redemptions', {}, { idempotencyKey: key });
-      redemption.settle();
-      card = result.card;
-      dialog.close();
-      draw();
-      message.className = 'card-message is-success';
-      message.replaceChildren(
-        h('p', {}, t('card.redeemed', { time: formatTime(result.redemption.created_at) })),
-      );
-      reveal(message);
+      const { code, expires_at: expires } = await api.post('/api/v1/stamps/card-code', {}, { signal: ctx.signal });
+      expiresAt = Date.parse(expires);
+      picture.replaceChildren(qrCode(code, { label: t('card.codeLabel', { code: spacedCode(code) }) }));
+      digits.textContent = spacedCode(code);
+      note.textContent = t('card.codeNote');
+      note.classList.remove('is-error');
+      element.classList.remove('is-stale');
+      schedule(expiresAt - Date.now() - RENEW_BEFORE_MS);
     } catch (error) {
-      redemption.settle(error);
-      if (error.status === 401) return dialog.close();
-      dialog.showError(error, redemption.pending);
-      if (error.code === 'insufficient_stamps') load({ quiet: true });
+      if (isAbort(error) || error.status === 401) return;
+      note.textContent = describeError(error);
+      note.classList.add('is-error');
+      if (Date.now() >= expiresAt) element.classList.add('is-stale');
+      schedule((error.retryAfter ?? 10) * 1000);
     } finally {
-      button.disabled = false;
-      button.removeAttribute('aria-busy');
+      asking = false;
     }
   }
 
-  function confirmDialog() {
-    const errorBox = h('div', { class: 'form-alert', role: 'alert' });
-    const confirm = h('button', { type: 'button', class: 'button primary', id: 'redeem-confirm' }, t('card.redeemConfirm'));
-    const cancel = h('button', { type: 'button', class: 'button secondary' }, t('common.cancel'));
-    const element = h(
-      'dialog',
-      { class: 'dialog', 'aria-labelledby': 'redeem-title', 'aria-describedby': 'redeem-text' },
-      h('h2', { id: 'redeem-title' }, t('card.redeemTitle')),
-      h('p', { id: 'redeem-text' }, ''),
-      errorBox,
-      h('div', { class: 'dialog-actions' }, cancel, confirm),
-    );
-    confirm.addEventListener('click', () => redeem(confirm));
-    cancel.addEventListener('click', () => element.close());
-    return {
-      element,
-      open() {
-        errorBox.replaceChildren();
-        element.querySelector('#redeem-text').textContent = t('card.redeemText', { count: card.stamps_per_reward });
-        element.showModal();
-        confirm.focus();
-      },
-      close() {
-        if (element.open) element.close();
-      },
-      showError(error, retrying) {
-        fill(errorBox, h('p', {}, describeError(error)), retrying ? h('p', {}, t('common.retrySafe')) : null);
-      },
-    };
-  }
-
-  load();
-  const timer = setInterval(() => {
-    if (document.visibilityState === 'visible' && !dialog.element.open) load({ quiet: true });
-  }, REFRESH_MS);
-  const onVisible = () => document.visibilityState === 'visible' && load({ quiet: true });
+  const onVisible = () => {
+    if (document.visibilityState === 'visible' && Date.now() > expiresAt - RENEW_BEFORE_MS) renew();
+  };
   document.addEventListener('visibilitychange', onVisible);
   ctx.signal.addEventListener('abort', () => {
-    clearInterval(timer);
+    clearTimeout(timer);
     document.removeEventListener('visibilitychange', onVisible);
-    dialog.close();
   });
+  renew();
+  return { element, renew };
 }

@@ -17,15 +17,23 @@ export function mount(root, ctx) {
 
   function item(event) {
     const earned = event.kind === 'earned';
+    const text = event.kind === 'voided'
+      ? tn('history.voidedEvent', event.count)
+      : earned ? tn('history.earned', event.count) : tn('history.redeemed', event.count);
     return h(
       'li',
-      { class: ['event', earned ? 'is-earned' : 'is-redeemed'] },
-      h('span', { class: 'event-icon' }, earned ? icons.cup(true) : icons.gift()),
+      { class: ['event', `is-${event.kind}`, event.voided && 'is-voided'] },
+      h('span', { class: 'event-icon' }, event.kind === 'redeemed' ? icons.gift() : icons.cup(earned)),
       h(
         'span',
         { class: 'event-text' },
-        h('strong', {}, earned ? tn('history.earned', event.count) : tn('history.redeemed', event.count)),
-        h('span', { class: 'event-meta' }, h('time', { datetime: event.created_at }, formatDateTime(event.created_at))),
+        h('strong', {}, text),
+        h(
+          'span',
+          { class: 'event-meta' },
+          h('time', { datetime: event.created_at }, formatDateTime(event.created_at)),
+          event.voided ? ` · ${t('history.cancelled')}` : null,
+        ),
       ),
       h('span', { class: 'event-balance' }, t('history.balanceAfter', { balance: formatNumber(event.balance_after) })),
     );
