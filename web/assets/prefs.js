@@ -38,15 +38,28 @@ export function get() {
   return { ...current };
 }
 
+const systemScheme = window.matchMedia?.('(prefers-color-scheme: dark)');
+const systemTheme = () => (systemScheme?.matches ? 'dark' : 'light');
+
+/** Whether a theme was chosen (it is in the cookie); until then the device's is followed. */
+function themeChosen() {
+  return 'theme' in fromCookie();
+}
+
 /** Start-up: the cookie at once, then the server's answer (which also covers a first visit
- * without the cookie: it follows Accept-Language). */
+ * without the cookie: it follows Accept-Language). A first visit takes the device's theme
+ * (prefers-color-scheme), and follows it when it changes, until the person picks one. */
 export async function load() {
-  apply({ ...current, ...fromCookie() });
+  apply({ ...current, theme: systemTheme(), ...fromCookie() });
   try {
-    apply(await api.get('/api/v1/preferences'));
+    const answer = await api.get('/api/v1/preferences');
+    apply(themeChosen() ? answer : { ...answer, theme: current.theme });
   } catch {
     // Offline or server trouble: keep what the cookie said.
   }
+  systemScheme?.addEventListener?.('change', () => {
+    if (!themeChosen()) apply({ ...current, theme: systemTheme() });
+  });
 }
 
 /** Applies at once, then stores the choice in the cookie through the API. */

@@ -72,6 +72,8 @@ export function init({ onPrefsChanged, retry }) {
     else el.busy.classList.remove('is-busy');
   });
   on('connection', (ok) => setOffline(!ok));
+  // The theme can change without a press here (a first visit follows the device's).
+  on('prefs', () => refreshTexts());
   window.addEventListener('offline', () => setOffline(true));
   window.addEventListener('online', () => setOffline(false));
   if (!navigator.onLine) setOffline(true);

@@ -34,6 +34,9 @@ test('today, the chart of 30 days and the staff table show what the server count
   await expect(bars).toHaveCount(30);
   await expect(bars.last()).toHaveAttribute('data-date', today.date);
   await expect(bars.last()).toHaveAttribute('data-stamps', String(today.stamps));
+  // The CSV's range is the report's: the cafe's days (STAMPCARD_TIMEZONE), not this device's.
+  await expect(page.getByLabel('To', { exact: true })).toHaveValue(today.date);
+  await expect(page.getByLabel('From', { exact: true })).toHaveValue(days[0].date);
   // The staff table: the barista's row as the server counted it.
   const rows = (await (await byStaff).json()).items;
   const barista = rows.find((row) => row.user.username === STAFF().username);

@@ -63,3 +63,21 @@ test('a first visit follows the browser language (Accept-Language)', async ({ pe
   await expect(h1(page)).toHaveText('한 잔 한 잔이 모입니다');
   await expect(page.locator('html')).toHaveAttribute('lang', 'ko');
 });
+
+test('a first visit follows the device theme (prefers-color-scheme) until a theme is picked', async ({ person }) => {
+  const { page } = await person({ colorScheme: 'dark' });
+  await page.goto('/');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  await expect(page.getByRole('button', { name: 'Dark theme' })).toHaveAttribute('aria-pressed', 'true');
+  // The device changes its scheme: the page follows, as nothing was picked.
+  await page.emulateMedia({ colorScheme: 'light' });
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  // Picked: light stays, whatever the device says, across a reload.
+  await page.getByRole('button', { name: 'Dark theme' }).click();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  await page.reload();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+  await expect(page.getByRole('button', { name: 'Dark theme' })).toHaveAttribute('aria-pressed', 'false');
+});

@@ -60,6 +60,25 @@ test('index.html refers to assets only under /assets/__ASSETS__/ and has no inli
   expect(html).not.toMatch(/\sstyle=|<style|\son[a-z]+=/i);
 });
 
+test('installable: a web app manifest with icons, and theme-color', async ({ request }) => {
+  const html = await (await request.get('/')).text();
+  expect(html).toMatch(/<meta name="theme-color" content="#[0-9a-f]{6}" media="\(prefers-color-scheme: light\)">/);
+  expect(html).toMatch(/<meta name="theme-color" content="#[0-9a-f]{6}" media="\(prefers-color-scheme: dark\)">/);
+  const href = /<link rel="manifest" href="([^"]+)">/.exec(html)[1];
+  const res = await request.get(href);
+  expect(res.status()).toBe(200);
+  expect(res.headers()['content-type']).toMatch(/^application\/manifest\+json/);
+  const manifest = await res.json();
+  expect(manifest).toMatchObject({ name: 'stampcard', start_url: '/', display: 'standalone' });
+  const sizes = manifest.icons.map((icon) => icon.sizes);
+  expect(sizes).toEqual(expect.arrayContaining(['192x192', '512x512']));
+  for (const icon of manifest.icons) {
+    const file = await request.get(new URL(icon.src, new URL(href, 'http://x')).pathname);
+    expect(file.status(), icon.src).toBe(200);
+    expect(file.headers()['content-type']).toBe(icon.type);
+  }
+});
+
 test('index.html preloads every module of the app (no import waterfall)', async () => {
   const html = await readFile(new URL('../../../web/index.html', import.meta.url), 'utf8');
   const preloaded = [...html.matchAll(/<link rel="modulepreload" href="\/assets\/__ASSETS__\/([^"]+)">/g)].map((m) => m[1]).sort();

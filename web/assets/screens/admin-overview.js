@@ -5,7 +5,6 @@
 import { ApiError, api, isAbort } from '../api.js';
 import { emit } from '../events.js';
 import { fill, h, svg } from '../dom.js';
-import { describeError } from '../errors.js';
 import { field, showError, whileBusy } from '../forms.js';
 import { formatNumber, language, t } from '../i18n.js';
 import { ProofDeclined, withProof } from '../reauth.js';
@@ -23,16 +22,18 @@ export function mountOverview(root, ctx) {
   const today = h('div', { class: 'figures' }, skeleton(2));
   const chart = h('div', { class: 'chart-box' }, skeleton(4));
   const staff = h('div', { class: 'staff-report' }, skeleton(3));
+  const csv = exportSection(ctx);
   root.append(
     section(t('report.today'), today),
     section(t('report.chartTitle'), chart),
     section(t('report.staffTitle'), staff),
-    exportSection(ctx),
+    csv.element,
   );
 
   (async () => {
     try {
       const daily = await api.get('/api/v1/reports/daily', { signal: ctx.signal });
+      csv.setRange(daily.from, daily.to); // the cafe's days, not this device's
       const days = daily.items;
       const last = days[days.length - 1];
       fill(
@@ -140,13 +141,16 @@ function staffTable(items) {
   );
 }
 
-/** The CSV of a range: fetched (it needs a recent password), then saved as a file. */
+/**
+ * The CSV of a range: fetched (it needs a recent password), then saved as a file. The range is
+ * the report's (the last 30 of the cafe's days, in its time zone); left empty, the server's
+ * default is the same.
+ */
 function exportSection(ctx) {
-  const end = new Date();
-  const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-  const start = new Date(end.getFullYear(), end.getMonth(), end.getDate() - 29);
-  const from = field({ name: 'from', label: t('report.from'), type: 'date', value: iso(start) });
-  const to = field({ name: 'to', label: t('report.to'), type: 'date', value: iso(end) });
+  const from = field({ name: 'from', label: t('report.from'), type: 'date' });
+  const to = field({ name: 'to', label: t('report.to'), type: 'date' });
+  const fromInput = from.querySelector('input');
+  const toInput = to.querySelector('input');
   const button = h('button', { type: 'submit', class: 'button primary', id: 'csv-download' }, t('report.download'));
   const form = h('form', { class: 'form export-form', novalidate: true },
     h('div', { class: 'form-alert', role: 'alert' }),
@@ -160,7 +164,9 @@ function exportSection(ctx) {
       const alert = form.querySelector('.form-alert');
       alert.replaceChildren();
       alert.classList.remove('is-success');
-      const query = new URLSearchParams({ from: from.querySelector('input').value, to: to.querySelector('input').value });
+      const query = new URLSearchParams();
+      if (fromInput.value) query.set('from', fromInput.value);
+      if (toInput.value) query.set('to', toInput.value);
       try {
         const { blob, name } = await withProof(() => fetchCsv(`/api/v1/reports/events.csv?${query}`, ctx.signal), { signal: ctx.signal });
         const url = URL.createObjectURL(blob);
@@ -178,7 +184,13 @@ function exportSection(ctx) {
       }
     });
   });
-  return section(t('report.exportTitle'), form);
+  return {
+    element: section(t('report.exportTitle'), form),
+    setRange(first, last) {
+      if (!fromInput.value) fromInput.value = first;
+      if (!toInput.value) toInput.value = last;
+    },
+  };
 }
 
 async function fetchCsv(url, signal) {
