@@ -243,3 +243,69 @@ impl Attempts {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate_locked_until(until: Option<Instant>) -> Gate {
+        let gate = Gate::default();
+        *lock(&gate.locked_until) = until;
+        gate
+    }
+
+    #[test]
+    fn a_gate_refuses_while_the_lock_it_learned_lasts_and_not_after() {
+        let now = Instant::now();
+        let live = gate_locked_until(Some(now + Duration::from_secs(60)));
+        assert!(matches!(
+            live.refuse_if_locked(),
+            Err(ApiError::TooManyAttempts { limit: "account", retry_after: 60 })
+        ));
+        assert!(live.is_locked());
+        for ended in [gate_locked_until(Some(now - Duration::from_millis(1))), gate_locked_until(None)] {
+            assert!(ended.refuse_if_locked().is_ok(), "a lock that ended must not refuse");
+            assert!(!ended.is_locked());
+        }
+    }
+
+    fn remembered(attempts: &Attempts) -> Vec<String> {
+        let mut keys: Vec<String> = lock(&attempts.accounts).keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn a_finished_attempt_forgets_its_gate_unless_it_remembers_an_accounts_live_lock() {
+        let attempts = Attempts::new(Metrics::default());
+        let lock_for = |key: &str, until: Option<Instant>| {
+            let gate = attempts.gate(key);
+            *lock(&gate.locked_until) = until;
+            attempts.forget_unless_needed(key, gate);
+        };
+        let minute = Instant::now() + Duration::from_secs(60);
+        lock_for("user:never-locked", None);
+        lock_for("user:lock-ended", Some(Instant::now() - Duration::from_millis(1)));
+        lock_for("user:locked", Some(minute));
+        lock_for("name:locked", Some(minute));
+        assert_eq!(remembered(&attempts), ["user:locked"], "a name may pass to another account: it starts clean");
+    }
+
+    #[test]
+    fn past_ten_thousand_gates_only_the_busy_ones_and_accounts_live_locks_are_kept() {
+        let attempts = Attempts::new(Metrics::default());
+        let minute = Instant::now() + Duration::from_secs(60);
+        let busy = attempts.gate("user:busy");
+        *lock(&attempts.gate("user:locked").locked_until) = Some(minute);
+        *lock(&attempts.gate("name:locked").locked_until) = Some(minute);
+        for i in 3..REMEMBERED_ACCOUNTS {
+            attempts.gate(&format!("user:idle-{i}"));
+        }
+        // At the limit nothing goes yet; past it, the idle gates do.
+        attempts.gate("user:one-more");
+        assert_eq!(lock(&attempts.accounts).len(), REMEMBERED_ACCOUNTS + 1);
+        attempts.gate("user:next");
+        assert_eq!(remembered(&attempts), ["user:busy", "user:locked", "user:next"]);
+        drop(busy);
+    }
+}
