@@ -8,7 +8,8 @@ use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpResponse};
 use chrono::{Days, NaiveDate};
-use serde::Deserialize;
+use diesel::PgConnection;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -68,6 +69,21 @@ fn described(range: &Range) -> serde_json::Value {
     json!({"from": range.from, "to": range.to, "time_zone": range.time_zone})
 }
 
+/// An admin's report over the range the query asks for: the range's fields and its `items`.
+async fn answer<T: Serialize + Send + 'static>(
+    current: CurrentUser,
+    reports: &ReportDb,
+    config: &Config,
+    query: RangeQuery,
+    items: fn(&mut PgConnection, &Range) -> Result<Vec<T>, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    current.require_admin()?;
+    let range = range(query, reports, config).await?;
+    let mut body = described(&range);
+    body["items"] = json!(reports.run(move |conn| items(conn, &range)).await?);
+    Ok(HttpResponse::Ok().json(body))
+}
+
 /// `GET /api/v1/reports/daily`: one row per day of the range, days without activity included.
 pub async fn daily(
     current: CurrentUser,
@@ -75,11 +91,7 @@ pub async fn daily(
     config: web::Data<Config>,
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    current.require_admin()?;
-    let range = range(query.into_inner(), &reports, &config).await?;
-    let mut body = described(&range);
-    body["items"] = json!(reports.run(move |conn| report::daily(conn, &range)).await?);
-    Ok(HttpResponse::Ok().json(body))
+    answer(current, &reports, &config, query.into_inner(), report::daily).await
 }
 
 /// `GET /api/v1/reports/staff`: what each barista and admin did in the range.
@@ -89,11 +101,7 @@ pub async fn staff(
     config: web::Data<Config>,
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    current.require_admin()?;
-    let range = range(query.into_inner(), &reports, &config).await?;
-    let mut body = described(&range);
-    body["items"] = json!(reports.run(move |conn| report::staff(conn, &range)).await?);
-    Ok(HttpResponse::Ok().json(body))
+    answer(current, &reports, &config, query.into_inner(), report::staff).await
 }
 
 /// The export's columns.
@@ -142,11 +150,7 @@ pub async fn events_csv(
 /// Writes the range's events as CSV into `chunks`. A failure after the first bytes cannot be a
 /// problem+json any more: the stream ends with an error, so the client sees a broken download
 /// rather than a short file that looks whole.
-fn export(
-    conn: &mut diesel::PgConnection,
-    range: &Range,
-    chunks: &mpsc::Sender<io::Result<Bytes>>,
-) -> Result<(), ApiError> {
+fn export(conn: &mut PgConnection, range: &Range, chunks: &mpsc::Sender<io::Result<Bytes>>) -> Result<(), ApiError> {
     let mut csv = csv::Writer::from_writer(Chunks { buffer: Vec::with_capacity(CHUNK * 2), to: chunks });
     // A write fails only when the client has gone: then the rows stop.
     let mut client_left = csv.write_record(COLUMNS).is_err();
