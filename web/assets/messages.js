@@ -34,6 +34,7 @@ const en = {
   'auth.sessionEnded': 'Your session has ended. Please log in again.',
 
   // The problem codes of the API (problem+json `code`), in the app's words.
+  'problem.bad_request': 'The server could not make sense of this request. Reload the page and try again.',
   'problem.malformed_request': 'The server could not read what the app sent. Reload the page and try again.',
   'problem.unauthenticated': 'Your session has ended. Please log in again.',
   'problem.invalid_credentials': 'The username or the password is wrong, or the account is deactivated. Check both and try again.',
@@ -473,6 +474,7 @@ const ko = {
   'wait.later': '잠시 기다린 뒤 다시 시도해 주세요.',
   'auth.sessionEnded': '세션이 끝났습니다. 다시 로그인해 주세요.',
 
+  'problem.bad_request': '서버가 이 요청을 이해하지 못했습니다. 페이지를 새로고침한 뒤 다시 시도해 주세요.',
   'problem.malformed_request': '앱이 보낸 내용을 서버가 읽지 못했습니다. 페이지를 새로고침한 뒤 다시 시도해 주세요.',
   'problem.unauthenticated': '세션이 끝났습니다. 다시 로그인해 주세요.',
   'problem.invalid_credentials': '사용자 이름이나 비밀번호가 틀렸거나, 비활성화된 계정입니다. 둘 다 확인한 뒤 다시 시도해 주세요.',
