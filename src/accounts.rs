@@ -162,7 +162,7 @@ fn record_profile_change(
 
 /// A notice of a change: what it became (masked), when, to whom.
 fn notice(kind: Kind, to: &str, username: &str, new: &str, at: chrono::DateTime<chrono::Utc>) -> Outgoing {
-    let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let at = crate::time_format::rfc3339(&at);
     Outgoing::new(kind, to).telling(serde_json::json!({"username": username, "new": new, "at": at}))
 }
 

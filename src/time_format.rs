@@ -7,7 +7,8 @@ pub fn serialize<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S
     serializer.serialize_str(&rfc3339(time))
 }
 
-/// `time` as the wire shows it, for what is not JSON (the CSV export).
+/// `time` as the wire shows it, where it is not a serde field (a JSON value built by hand, the
+/// CSV export, a notice's text).
 pub fn rfc3339(time: &DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }

@@ -371,7 +371,7 @@ pub async fn card_code(
     use diesel::Connection;
     let user_id = current.user.id;
     let (code, expires_at) = db.run(move |conn| conn.transaction(|conn| card_code::issue(conn, user_id))).await?;
-    let expires_at = expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let expires_at = crate::time_format::rfc3339(&expires_at);
     Ok(HttpResponse::Created().json(json!({"code": code, "expires_at": expires_at})))
 }
 
