@@ -23,6 +23,11 @@ fn ok(res: &Res) -> &Value {
     &res.body
 }
 
+/// The path that voids `event` (an event as the API shows it).
+fn void_path(event: &Value) -> String {
+    format!("{STAMPS}/events/{}/void", event["id"].as_str().expect("an event id"))
+}
+
 fn id_of(app: &TestApp, username: &str) -> String {
     app.text_rows(&format!("SELECT id::text FROM users WHERE username = '{username}'")).remove(0)
 }
@@ -118,7 +123,7 @@ async fn the_daily_report_counts_what_happened_at_the_counter_today() {
     }
     let res = staff.post("/api/v1/stamps/redemptions", json!({"phone": PHONE})).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    let void = format!("{STAMPS}/events/{}/void", stamped[2]["id"].as_str().unwrap());
+    let void = void_path(&stamped[2]);
     assert_eq!(staff.post(&void, json!({"reason": "wrong card"})).await.status, StatusCode::CREATED);
 
     let report = ok(&admin.get(DAILY).await).clone();
@@ -148,8 +153,8 @@ async fn the_staff_report_counts_each_barista_and_lists_the_idle_ones() {
     }
     let res = bo.post("/api/v1/stamps/redemptions", json!({"phone": PHONE})).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
-    let last = bo.get(&format!("{STAMPS}/events?phone={PHONE}")).await.body["items"][0]["id"].clone();
-    let res = bo.post(&format!("{STAMPS}/events/{}/void", last.as_str().unwrap()), json!({})).await;
+    let last = bo.get(&format!("{STAMPS}/events?phone={PHONE}")).await.body["items"][0].clone();
+    let res = bo.post(&void_path(&last), json!({})).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
 
     let report = ok(&admin.get(STAFF).await).clone();
@@ -228,7 +233,7 @@ async fn the_csv_holds_every_event_and_survives_commas_quotes_korean_and_formula
         ["wrong card, sorry", "she said \"two\"", "잘못 찍은 도장", "=HYPERLINK(\"http://x\")", "-1+1", "@SUM(A1)"];
     for reason in reasons {
         let event = staff.post(STAMPS, json!({"phone": PHONE, "count": 1})).await.body["event"].clone();
-        let path = format!("{STAMPS}/events/{}/void", event["id"].as_str().unwrap());
+        let path = void_path(&event);
         let res = staff.post(&path, json!({"reason": reason})).await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     }
@@ -318,10 +323,7 @@ async fn every_audited_action_writes_exactly_one_entry() {
     ok(&admin.patch(&user, json!({"role": "customer"})).await);
     ok(&admin.patch(&user, json!({"is_active": false})).await);
     ok(&admin.patch(&user, json!({"is_active": true})).await);
-    let minji = {
-        minji.login("minji", PASSWORD).await;
-        minji
-    };
+    minji.login("minji", PASSWORD).await;
     second.login("minji", PASSWORD).await;
     ok(&minji.patch("/api/v1/users/me", json!({"email": "minji@example.com"})).await);
     ok(&minji.patch("/api/v1/users/me", json!({"phone": "010-9999-8888"})).await);
@@ -331,7 +333,7 @@ async fn every_audited_action_writes_exactly_one_entry() {
         .await;
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
     let event = staff.post(STAMPS, json!({"phone": "010-9999-8888", "count": 1})).await.body["event"].clone();
-    let void = format!("{STAMPS}/events/{}/void", event["id"].as_str().unwrap());
+    let void = void_path(&event);
     assert_eq!(staff.post(&void, json!({"reason": "oops"})).await.status, StatusCode::CREATED);
     let third = app.client();
     third.login("minji2", "a brand new secret").await;
@@ -476,7 +478,7 @@ async fn fifty_simultaneous_voids_write_one_entry() {
     let staff = app.user_with_role("barista", "staff").await;
     app.customer("minji", Some(PHONE)).await;
     let event = staff.post(STAMPS, json!({"phone": PHONE, "count": 1})).await.body["event"].clone();
-    let path = format!("{STAMPS}/events/{}/void", event["id"].as_str().unwrap());
+    let path = void_path(&event);
     let answers = join_all((0..50).map(|_| admin.post(&path, json!({})))).await;
     assert_eq!(answers.iter().filter(|r| r.status == StatusCode::CREATED).count(), 1);
     assert_eq!(entries(&admin, "stamp.voided").await.len(), 1);
