@@ -55,6 +55,23 @@ new_jar() {
     printf '%s\n' "$jar"
 }
 
+# need_account NAME ROLE: stop unless NAME_USERNAME and NAME_PASSWORD (STAFF_USERNAME, ...) are
+# set, to an account of ROLE, which only an admin or the command line can make.
+need_account() {
+    local user="$1_USERNAME" pass="$1_PASSWORD"
+    if [ -z "${!user:-}" ] || [ -z "${!pass:-}" ]; then
+        echo "error: set $user and $pass to a $2 account" \
+            "(create one with: STAMPCARD_PASSWORD=... stampcard user create --username NAME --role $2)" >&2
+        exit 2
+    fi
+}
+
+# login_body NAME: the login request of NAME_USERNAME and NAME_PASSWORD, as JSON.
+login_body() {
+    local user="$1_USERNAME" pass="$1_PASSWORD"
+    jq -n --arg u "${!user}" --arg p "${!pass}" '{username: $u, password: $p}'
+}
+
 # unique_suffix: something different on every run (the time plus randomness).
 unique_suffix() {
     printf '%s%05d' "$(date +%s)" "$(((RANDOM * 32768 + RANDOM) % 100000))"

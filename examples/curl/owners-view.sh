@@ -20,13 +20,8 @@ set -euo pipefail
 # shellcheck source=examples/curl/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-if [ -z "${STAFF_USERNAME:-}" ] || [ -z "${STAFF_PASSWORD:-}" ] \
-    || [ -z "${ADMIN_USERNAME:-}" ] || [ -z "${ADMIN_PASSWORD:-}" ]; then
-    echo "error: set STAFF_USERNAME and STAFF_PASSWORD to a staff account, and ADMIN_USERNAME and" \
-        "ADMIN_PASSWORD to an admin account (create them with: STAMPCARD_PASSWORD=... stampcard user" \
-        "create --username NAME --role staff|admin)" >&2
-    exit 2
-fi
+need_account STAFF staff
+need_account ADMIN admin
 window="${STAMPCARD_REAUTH_WINDOW:-}"
 if [ -n "$window" ] && ! [[ "$window" =~ ^[0-9]+$ && "$window" -le 120 ]]; then
     fail "STAMPCARD_REAUTH_WINDOW must be the server's window in seconds, at most 120 (the journey waits it out)"
@@ -49,7 +44,7 @@ api "$customer" POST /api/v1/users 201 \
     "{\"username\": \"$username\", \"password\": \"$password\", \"phone\": \"$phone\"}"
 customer_id="$(field .id)"
 api "$counter" POST /api/v1/sessions 201 \
-    "$(jq -n --arg u "$STAFF_USERNAME" --arg p "$STAFF_PASSWORD" '{username: $u, password: $p}')"
+    "$(login_body STAFF)"
 staff_id="$(field .user.id)"
 api "$counter" POST /api/v1/stamps 201 "{\"phone\": \"$phone\", \"count\": 3}"
 api "$counter" POST /api/v1/stamps 201 "{\"phone\": \"$phone\", \"count\": 2}"
@@ -60,7 +55,7 @@ expect .card.balance 3
 
 step "The owner logs in, and changes a role (an admin change: the login is a fresh password proof)"
 api "$office" POST /api/v1/sessions 201 \
-    "$(jq -n --arg u "$ADMIN_USERNAME" --arg p "$ADMIN_PASSWORD" '{username: $u, password: $p}')"
+    "$(login_body ADMIN)"
 expect .user.role admin
 admin_id="$(field .user.id)"
 api "$office" PATCH "/api/v1/users/$customer_id" 200 '{"role": "staff"}'

@@ -16,11 +16,7 @@ set -euo pipefail
 # shellcheck source=examples/curl/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-if [ -z "${STAFF_USERNAME:-}" ] || [ -z "${STAFF_PASSWORD:-}" ]; then
-    echo "error: set STAFF_USERNAME and STAFF_PASSWORD to a staff account" \
-        "(create one with: STAMPCARD_PASSWORD=... stampcard user create --username NAME --role staff)" >&2
-    exit 2
-fi
+need_account STAFF staff
 
 journey "Redeem at the counter: the barista's screen, not the customer's, gives the free coffee"
 
@@ -31,7 +27,7 @@ phone="$(random_mobile)"
 phone_e164="$(e164_from_mobile "$phone")"
 customer="$(new_jar customer)"   # the customer's phone
 counter="$(new_jar counter)"     # the till at the counter
-staff_login="$(jq -n --arg u "$STAFF_USERNAME" --arg p "$STAFF_PASSWORD" '{username: $u, password: $p}')"
+staff_login="$(login_body STAFF)"
 
 step "The customer signs up with their phone number"
 api "$customer" POST /api/v1/users 201 \

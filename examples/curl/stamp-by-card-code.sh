@@ -12,11 +12,7 @@ set -euo pipefail
 # shellcheck source=examples/curl/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-if [ -z "${STAFF_USERNAME:-}" ] || [ -z "${STAFF_PASSWORD:-}" ]; then
-    echo "error: set STAFF_USERNAME and STAFF_PASSWORD to a staff account" \
-        "(create one with: STAMPCARD_PASSWORD=... stampcard user create --username NAME --role staff)" >&2
-    exit 2
-fi
+need_account STAFF staff
 
 journey "Stamp by card code: the customer shows a code, the barista scans it"
 
@@ -27,7 +23,7 @@ phone="$(random_mobile)"
 phone_e164="$(e164_from_mobile "$phone")"
 customer="$(new_jar customer)"   # the customer's phone
 counter="$(new_jar counter)"     # the till at the counter
-staff_login="$(jq -n --arg u "$STAFF_USERNAME" --arg p "$STAFF_PASSWORD" '{username: $u, password: $p}')"
+staff_login="$(login_body STAFF)"
 
 # other_code CODE: the same 8 digits with the last one changed (a mistyped code).
 other_code() {

@@ -16,11 +16,7 @@ set -euo pipefail
 # shellcheck source=examples/curl/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-if [ -z "${STAFF_USERNAME:-}" ] || [ -z "${STAFF_PASSWORD:-}" ]; then
-    echo "error: set STAFF_USERNAME and STAFF_PASSWORD to a staff account" \
-        "(create one with: STAMPCARD_PASSWORD=... stampcard user create --username NAME --role staff)" >&2
-    exit 2
-fi
+need_account STAFF staff
 
 journey "Void a stamp: a mistake taken back with a compensating event"
 
@@ -30,7 +26,7 @@ password="$(random_password Ristretto)"
 phone="$(random_mobile)"
 customer="$(new_jar customer)"
 counter="$(new_jar counter)"
-staff_login="$(jq -n --arg u "$STAFF_USERNAME" --arg p "$STAFF_PASSWORD" '{username: $u, password: $p}')"
+staff_login="$(login_body STAFF)"
 
 step "The customer signs up; the barista logs in"
 api "$customer" POST /api/v1/users 201 \
@@ -104,7 +100,7 @@ if [ -n "${ADMIN_USERNAME:-}" ] && [ -n "${ADMIN_PASSWORD:-}" ]; then
     owner="$(new_jar owner)"
     step "The owner (an admin, who may void any event) takes the redemption back: its stamps return"
     api "$owner" POST /api/v1/sessions 201 \
-        "$(jq -n --arg u "$ADMIN_USERNAME" --arg p "$ADMIN_PASSWORD" '{username: $u, password: $p}')"
+        "$(login_body ADMIN)"
     expect .user.role admin
     api "$owner" GET "/api/v1/stamps/events?phone=$(printf '%s' "$phone" | jq -sRr @uri)&limit=1" 200
     expect '.items[0].kind' redeemed
